@@ -1,0 +1,69 @@
+#include "sip/params.h"
+
+namespace sb::sip {
+
+bool ParamList::has(QByteArrayView name) const {
+    return value(name).has_value();
+}
+
+std::optional<QByteArrayView> ParamList::value(QByteArrayView name) const {
+    std::optional<QByteArrayView> found;
+    forEach([&](QByteArrayView n, QByteArrayView v, bool) {
+        if (n.compare(name, Qt::CaseInsensitive) != 0) return true;
+        found = v;
+        return false;
+    });
+    return found;
+}
+
+QByteArray unquote(QByteArrayView text) {
+    text = text.trimmed();
+    if (text.size() < 2 || text.front() != '"' || text.back() != '"') return text.toByteArray();
+    QByteArray out;
+    out.reserve(text.size() - 2);
+    for (qsizetype i = 1; i + 1 < text.size(); ++i) {
+        char c = text[i];
+        if (c == '\\' && i + 2 < text.size()) c = text[++i];  // quoted-pair
+        out.append(c);
+    }
+    return out;
+}
+
+QByteArray quote(QByteArrayView text) {
+    QByteArray out;
+    out.reserve(text.size() + 2);
+    out.append('"');
+    for (char c : text) {
+        if (c == '"' || c == '\\') out.append('\\');
+        out.append(c);
+    }
+    out.append('"');
+    return out;
+}
+
+qsizetype findTopLevel(QByteArrayView text, char ch, bool skipAngles, qsizetype from) {
+    bool inQuotes = false;
+    int angle = 0;
+    for (qsizetype i = from; i < text.size(); ++i) {
+        const char c = text[i];
+        if (inQuotes) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                inQuotes = false;
+            continue;
+        }
+        if (c == '"') {
+            inQuotes = true;
+        } else if (skipAngles && c == '<') {
+            ++angle;
+        } else if (skipAngles && c == '>' && angle > 0) {
+            --angle;
+        } else if (c == ch && angle == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+}  // namespace sb::sip

@@ -1,0 +1,290 @@
+#include "sip/parser.h"
+
+#include <cstring>
+
+namespace sb::sip {
+
+namespace {
+
+bool isTokenChar(unsigned char c) {
+    // RFC 3261 §25.1 token characters.
+    static constexpr auto kTable = [] {
+        std::array<bool, 256> t{};
+        for (int c = '0'; c <= '9'; ++c)
+            t[c] = true;
+        for (int c = 'a'; c <= 'z'; ++c)
+            t[c] = true;
+        for (int c = 'A'; c <= 'Z'; ++c)
+            t[c] = true;
+        for (char c : {'-', '.', '!', '%', '*', '_', '+', '`', '\'', '~'})
+            t[static_cast<unsigned char>(c)] = true;
+        return t;
+    }();
+    return kTable[c];
+}
+
+bool isWsp(char c) {
+    return c == ' ' || c == '\t';
+}
+
+Unexpected parseError(QString reason, qsizetype offset, int status = 400) {
+    return fail(ErrorKind::Parse, std::move(reason), offset, status);
+}
+
+// End of the line starting at `pos` (index of '\n', or `end`), and the content end
+// with an optional '\r' removed.
+struct Line {
+    const char* begin;
+    const char* contentEnd;  // excludes CR LF
+    const char* next;        // first byte of the following line
+};
+
+inline Line lineAt(const char* pos, const char* end) {
+    const char* nl = static_cast<const char*>(std::memchr(pos, '\n', std::size_t(end - pos)));
+    if (!nl) return {pos, end, end};
+    const char* contentEnd = (nl > pos && nl[-1] == '\r') ? nl - 1 : nl;
+    return {pos, contentEnd, nl + 1};
+}
+
+inline QByteArrayView view(const char* begin, const char* end) {
+    return QByteArrayView(begin, end - begin);
+}
+
+inline QByteArrayView trimWsp(const char* begin, const char* end) {
+    while (begin < end && (isWsp(*begin) || *begin == '\r' || *begin == '\n'))
+        ++begin;
+    while (end > begin && (isWsp(end[-1]) || end[-1] == '\r' || end[-1] == '\n'))
+        --end;
+    return view(begin, end);
+}
+
+bool isSipVersion(QByteArrayView v) {
+    return v.size() == 7 && v.first(4).compare("SIP/", Qt::CaseInsensitive) == 0 && v[4] == '2' &&
+           v[5] == '.' && v[6] == '0';
+}
+
+}  // namespace
+
+Result<Message> Parser::parse(QByteArray bytes, const ParseLimits& limits) {
+    if (bytes.size() > limits.maxMessageSize)
+        return parseError(QStringLiteral("Message too large (%1 bytes, limit %2)")
+                              .arg(bytes.size())
+                              .arg(limits.maxMessageSize),
+                          limits.maxMessageSize, 513);
+
+    Message m;
+    m.m_buffer = std::move(bytes);
+    const char* const base = m.m_buffer.constData();
+    const char* const end = base + m.m_buffer.size();
+    const char* pos = base;
+    auto offset = [base](const char* p) { return qsizetype(p - base); };
+
+    // RFC 3261 §7.5: CRLFs before the start line are ignored.
+    while (pos < end && (*pos == '\r' || *pos == '\n'))
+        ++pos;
+    if (pos == end) return parseError(QStringLiteral("Empty message"), 0);
+
+    // Start line.
+    Line start = lineAt(pos, end);
+    if (start.next == end && start.contentEnd == end)
+        return parseError(QStringLiteral("Message ends inside the start line"), offset(end));
+    if (start.contentEnd - start.begin > limits.maxLineLength)
+        return parseError(QStringLiteral("Start line too long"), offset(start.begin));
+    const QByteArrayView startLine = view(start.begin, start.contentEnd);
+    const qsizetype sp1 = startLine.indexOf(' ');
+    if (sp1 <= 0) return parseError(QStringLiteral("Malformed start line"), offset(start.begin));
+    const qsizetype sp2 = startLine.indexOf(' ', sp1 + 1);
+
+    if (startLine.first(sp1).startsWith("SIP/")) {
+        // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
+        m.m_version = startLine.first(sp1);
+        if (!isSipVersion(m.m_version))
+            return parseError(QStringLiteral("Unsupported SIP version in status line"),
+                              offset(start.begin), 0);
+        const QByteArrayView code =
+            sp2 < 0 ? startLine.sliced(sp1 + 1) : startLine.sliced(sp1 + 1, sp2 - sp1 - 1);
+        if (code.size() != 3 || code[0] < '1' || code[0] > '6' || code[1] < '0' || code[1] > '9' ||
+            code[2] < '0' || code[2] > '9')
+            return parseError(QStringLiteral("Malformed status code"),
+                              offset(start.begin) + sp1 + 1, 0);
+        m.m_statusCode = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+        m.m_reasonPhrase = sp2 < 0 ? QByteArrayView() : startLine.sliced(sp2 + 1);
+    } else {
+        // Request-Line = Method SP Request-URI SP SIP-Version (single spaces, §7.1)
+        if (sp2 < 0)
+            return parseError(QStringLiteral("Malformed request line"), offset(start.begin));
+        m.m_methodName = startLine.first(sp1);
+        for (char c : m.m_methodName)
+            if (!isTokenChar(static_cast<unsigned char>(c)))
+                return parseError(QStringLiteral("Malformed method name"), offset(start.begin));
+        m.m_method = methodFromName(m.m_methodName);
+        m.m_requestUri = startLine.sliced(sp1 + 1, sp2 - sp1 - 1);
+        m.m_version = startLine.sliced(sp2 + 1);
+        if (m.m_requestUri.isEmpty() || m.m_version.contains(' '))
+            return parseError(QStringLiteral("Malformed request line (extra whitespace)"),
+                              offset(start.begin) + sp1);
+        if (!isSipVersion(m.m_version)) {
+            if (m.m_version.startsWith("SIP/"))
+                return parseError(QStringLiteral("SIP version not supported"),
+                                  offset(start.begin) + sp2 + 1, 505);
+            return parseError(QStringLiteral("Malformed request line"),
+                              offset(start.begin) + sp2 + 1);
+        }
+    }
+
+    // Header fields.
+    pos = start.next;
+    bool headersEnded = false;
+    const HeaderField* contentLength = nullptr;
+    while (pos < end) {
+        Line line = lineAt(pos, end);
+        if (line.contentEnd == line.begin) {  // the empty line
+            pos = line.next;
+            headersEnded = true;
+            break;
+        }
+        if (isWsp(*line.begin))
+            return parseError(QStringLiteral("Continuation line without a header"), offset(pos));
+        // RFC 3261 §7.3.1: lines starting with whitespace continue the field above.
+        while (line.next < end && isWsp(*line.next)) {
+            const Line more = lineAt(line.next, end);
+            line.contentEnd = more.contentEnd;
+            line.next = more.next;
+        }
+        if (line.contentEnd - line.begin > limits.maxLineLength)
+            return parseError(QStringLiteral("Header line too long"), offset(line.begin));
+        const char* colon = static_cast<const char*>(
+            std::memchr(line.begin, ':', std::size_t(line.contentEnd - line.begin)));
+        if (!colon)
+            return parseError(QStringLiteral("Header line without a colon"), offset(line.begin));
+        const char* nameEnd = colon;
+        while (nameEnd > line.begin && isWsp(nameEnd[-1]))
+            --nameEnd;
+        if (nameEnd == line.begin)
+            return parseError(QStringLiteral("Empty header name"), offset(line.begin));
+        for (const char* p = line.begin; p < nameEnd; ++p)
+            if (!isTokenChar(static_cast<unsigned char>(*p)))
+                return parseError(QStringLiteral("Illegal character in header name"), offset(p));
+        if (m.m_headers.size() >= limits.maxHeaders)
+            return parseError(
+                QStringLiteral("Too many header fields (limit %1)").arg(limits.maxHeaders),
+                offset(line.begin));
+        const QByteArrayView name = view(line.begin, nameEnd);
+        HeaderField field{headerIdFromName(name), name, trimWsp(colon + 1, line.contentEnd)};
+        m.m_headers.append(field);
+        if (field.id != HeaderId::Other) {
+            auto& slot = m.m_first[static_cast<int>(field.id)];
+            if (slot == 0) slot = qint16(m.m_headers.size());
+            if (field.id == HeaderId::ContentLength) {
+                if (contentLength)
+                    return parseError(QStringLiteral("Duplicate Content-Length header"),
+                                      offset(line.begin));
+                contentLength = &m.m_headers.back();
+            }
+        }
+        pos = line.next;
+    }
+    if (!headersEnded)
+        return parseError(QStringLiteral("Message ends before the end of the headers"),
+                          offset(end));
+
+    // Body (§18.3 for datagrams: no Content-Length means the rest of the datagram).
+    const qsizetype available = end - pos;
+    qsizetype bodyLength = available;
+    if (contentLength) {
+        auto declared = parseUnsigned(contentLength->value);
+        if (!declared)
+            return parseError(QStringLiteral("Malformed Content-Length header"),
+                              offset(contentLength->value.data()));
+        if (qsizetype(*declared) > available)
+            return parseError(
+                QStringLiteral("Content-Length (%1) larger than the body received (%2)")
+                    .arg(*declared)
+                    .arg(available),
+                offset(contentLength->value.data()));
+        bodyLength = qsizetype(*declared);
+    }
+    m.m_body = QByteArrayView(pos, bodyLength);
+    return m;
+}
+
+StreamFrame findStreamFrame(QByteArrayView buffered, const ParseLimits& limits) {
+    StreamFrame frame;
+    qsizetype skip = 0;
+    while (skip < buffered.size() && (buffered[skip] == '\r' || buffered[skip] == '\n'))
+        ++skip;
+    frame.skip = skip;
+    const QByteArrayView data = buffered.sliced(skip);
+    if (data.isEmpty()) return frame;
+
+    // End of headers: CRLFCRLF (bare LF tolerated).
+    qsizetype headerEnd = -1;
+    qsizetype search = 0;
+    while (true) {
+        const qsizetype nl = data.indexOf('\n', search);
+        if (nl < 0) break;
+        qsizetype next = nl + 1;
+        if (next < data.size() && data[next] == '\r') ++next;
+        if (next < data.size() && data[next] == '\n') {
+            headerEnd = next + 1;
+            break;
+        }
+        if (next >= data.size()) break;
+        search = nl + 1;
+    }
+    if (headerEnd < 0) {
+        if (data.size() > limits.maxMessageSize) {
+            frame.status = StreamFrame::Status::Invalid;
+            frame.error =
+                makeError(ErrorKind::Limit, QStringLiteral("Header section too large"), skip, 513);
+        }
+        return frame;
+    }
+
+    // Content-Length is mandatory on streams (RFC 3261 §18.3, §20.14).
+    std::optional<quint32> contentLength;
+    qsizetype pos = 0;
+    while (pos < headerEnd) {
+        qsizetype nl = data.indexOf('\n', pos);
+        if (nl < 0 || nl >= headerEnd) nl = headerEnd;
+        const QByteArrayView line = data.sliced(pos, nl - pos);
+        const qsizetype colon = line.indexOf(':');
+        if (colon > 0 && pos > 0) {
+            const HeaderId id = headerIdFromName(line.first(colon).trimmed());
+            if (id == HeaderId::ContentLength) {
+                contentLength = parseUnsigned(line.sliced(colon + 1));
+                if (!contentLength) {
+                    frame.status = StreamFrame::Status::Invalid;
+                    frame.error = makeError(ErrorKind::Parse,
+                                            QStringLiteral("Malformed Content-Length header"),
+                                            skip + pos, 400);
+                    return frame;
+                }
+            }
+        }
+        pos = nl + 1;
+    }
+    if (!contentLength) {
+        frame.status = StreamFrame::Status::Invalid;
+        frame.error =
+            makeError(ErrorKind::Parse,
+                      QStringLiteral("Missing Content-Length on a stream transport"), skip, 400);
+        return frame;
+    }
+    const qsizetype total = headerEnd + qsizetype(*contentLength);
+    if (total > limits.maxMessageSize) {
+        frame.status = StreamFrame::Status::Invalid;
+        frame.error = makeError(ErrorKind::Limit,
+                                QStringLiteral("Message too large (%1 bytes, limit %2)")
+                                    .arg(total)
+                                    .arg(limits.maxMessageSize),
+                                skip, 513);
+        return frame;
+    }
+    if (data.size() < total) return frame;
+    frame.status = StreamFrame::Status::Complete;
+    frame.length = total;
+    return frame;
+}
+
+}  // namespace sb::sip

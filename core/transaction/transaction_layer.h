@@ -1,0 +1,130 @@
+#pragma once
+
+#include <QtGlobal>
+
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include "base/random.h"
+#include "base/result.h"
+#include "base/timer_queue.h"
+#include "sip/message.h"
+#include "transport/transport.h"
+
+namespace sb::transaction {
+
+// RFC 3261 §17.1.1.1 timer base values, configurable (Table 4).
+struct TimerValues {
+    base::Duration t1{500};  // RTT estimate
+    base::Duration t2{
+        4000};  // maximum retransmit interval for non-INVITE requests and INVITE responses
+    base::Duration t4{5000};  // maximum time a message remains in the network
+};
+
+using TransactionId = quint64;
+constexpr TransactionId kNoTransaction = 0;
+
+// What a client transaction reports to its user (the TU: registration, subscription,
+// dialog usages). Callbacks are made from the event loop, never from inside
+// TransactionLayer::sendRequest(); after onFinal/onTimeout/onTransportError the id is dead.
+class ClientTransactionUser {
+public:
+    virtual ~ClientTransactionUser() = default;
+    virtual void onProvisional(TransactionId id, const sip::Message& response) {
+        (void)id, (void)response;
+    }
+    // A final response. For INVITE, 2xx may arrive more than once (forking, §13.2.2.4):
+    // every 2xx is passed on; the TU/dialog acknowledges each. The INVITE client
+    // transaction implements RFC 6026: after a 2xx it stays Accepted for Timer M
+    // (64*T1), passing every further 2xx here; later ones go to onStrayResponse().
+    virtual void onFinal(TransactionId id, const sip::Message& response) = 0;
+    // Timer B or F fired (reported as a 408 to the TU, §8.1.3.1).
+    virtual void onTimeout(TransactionId id) = 0;
+    virtual void onTransportError(TransactionId id, const Error& error) = 0;
+};
+
+// The TU core for requests that start a server transaction, and for what matches none.
+class ServerTransactionUser {
+public:
+    virtual ~ServerTransactionUser() = default;
+    // A new request (not ACK, not a retransmission). Answer with sendResponse(id, ...).
+    // For INVITE the layer has already sent 100 Trying when the TU does not answer
+    // within 200 ms (§17.2.1).
+    virtual void onRequest(TransactionId id, const transport::IncomingMessage& request) = 0;
+    // CANCEL matched a pending INVITE server transaction: the layer answered the CANCEL
+    // 200 itself (§9.2); the TU should answer the INVITE 487.
+    virtual void onCancel(TransactionId inviteId, const transport::IncomingMessage& cancel) {
+        (void)inviteId, (void)cancel;
+    }
+    // An ACK for a 2xx, or any ACK that matches no transaction: goes to the dialog layer.
+    virtual void onAck(const transport::IncomingMessage& ack) { (void)ack; }
+    // A response that matches no client transaction (e.g. a 2xx retransmission after the
+    // INVITE client transaction ended): goes to the dialog layer, which re-sends the ACK.
+    virtual void onStrayResponse(const transport::IncomingMessage& response) { (void)response; }
+    // No ACK came for the final response of INVITE server transaction `inviteId`: Timer H
+    // for a 3xx-6xx (§17.2.1), Timer L for a 2xx that the layer retransmitted in vain
+    // (§13.3.1.4, RFC 6026): the TU should end the session (BYE for a 2xx).
+    virtual void onAckTimeout(TransactionId inviteId) { (void)inviteId; }
+};
+
+struct ClientRequestOptions {
+    // Keep the request's own top Via branch (used for CANCEL, which must reuse the
+    // INVITE's branch, §9.1) instead of adding a new Via.
+    bool keepTopVia = false;
+};
+
+// The RFC 3261 §17 transaction layer: the four state machines (INVITE / non-INVITE,
+// client / server), matching (§17.1.3, §17.2.3 and the RFC 2543 fallback), timers A–K
+// off an injected TimerQueue, retransmissions over unreliable transports only.
+class TransactionLayer final : public transport::TransportUser {
+public:
+    TransactionLayer(transport::Transport& transport, base::TimerQueue& timers,
+                     base::Random& random, TimerValues values = {});
+    ~TransactionLayer() override;
+
+    void setServerUser(ServerTransactionUser* user);
+
+    // Starts a client transaction: adds a top Via with a fresh RFC 3261 branch and
+    // ;rport (unless options.keepTopVia), sends, retransmits, reports to `user`.
+    // `user` must outlive the transaction or call forget(id) first.
+    Result<TransactionId> sendRequest(sip::Message request, const transport::Endpoint& destination,
+                                      ClientTransactionUser* user,
+                                      ClientRequestOptions options = {});
+
+    // RFC 3261 §9.1: CANCEL a pending INVITE client transaction. Sent at once when a
+    // provisional response has arrived, otherwise as soon as one does; the INVITE then
+    // ends with 487 (or whatever the far side says).
+    void cancelInvite(TransactionId inviteId, QByteArray reasonHeader = {});
+
+    // The user no longer wants callbacks for `id`; the transaction itself runs on.
+    void forget(TransactionId id);
+
+    // Answers a server transaction (provisional or final). A 2xx to an INVITE is
+    // retransmitted by the layer until its ACK arrives (§13.3.1.4, see onAckTimeout).
+    Result<void> sendResponse(TransactionId serverId, sip::Message response);
+
+    // Sent outside any transaction: ACK for a 2xx (§13.2.2.4), which the dialog layer owns.
+    // A top Via with a fresh branch is added when the request has none (§17.1.1.3: the
+    // 2xx ACK is a transaction of its own); an existing one is kept, so a re-sent ACK
+    // can be the same message again.
+    Result<transport::Endpoint> sendStateless(sip::Message request,
+                                              const transport::Endpoint& destination);
+
+    // The request that started a server transaction (for building responses).
+    const sip::Message* serverRequest(TransactionId serverId) const;
+
+    // Counters for diagnostics and tests.
+    std::size_t clientTransactionCount() const;
+    std::size_t serverTransactionCount() const;
+
+    // TransportUser
+    void onMessage(transport::IncomingMessage&& incoming) override;
+    void onFlowFailed(const transport::Endpoint& remote, const Error& error) override;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+}  // namespace sb::transaction
