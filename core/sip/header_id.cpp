@@ -1,6 +1,7 @@
 #include "sip/header_id.h"
 
 #include <array>
+#include <cstring>
 
 namespace sb::sip {
 
@@ -86,29 +87,47 @@ constexpr NameEntry kNames[] = {
 };
 
 constexpr int kMaxNameLength = 20;
-
-// Entries grouped by length so a lookup compares only names of the right size.
-struct LengthIndex {
-    std::array<std::array<quint8, 16>, kMaxNameLength + 1> entries{};
-    std::array<quint8, kMaxNameLength + 1> counts{};
-    constexpr LengthIndex() {
-        for (quint8 i = 0; i < std::size(kNames); ++i) {
-            const auto len = kNames[i].lower.size();
-            entries[len][counts[len]++] = i;
-        }
-    }
-};
-constexpr LengthIndex kByLength;
+constexpr int kBucketSize = 4;
 
 constexpr char lowerAscii(char c) {
     return (c >= 'A' && c <= 'Z') ? char(c | 0x20) : c;
 }
 
+constexpr int bucketOf(qsizetype length, char first) {
+    const char lower = lowerAscii(first);
+    return int(length) * 27 + ((lower >= 'a' && lower <= 'z') ? lower - 'a' : 26);
+}
+
+// Entries grouped by (length, first letter): a lookup compares at most a few names.
+struct BucketIndex {
+    std::array<std::array<quint8, kBucketSize>, (kMaxNameLength + 1) * 27> entries{};
+    std::array<quint8, (kMaxNameLength + 1) * 27> counts{};
+    constexpr BucketIndex() {
+        for (quint8 i = 0; i < std::size(kNames); ++i) {
+            const int bucket = bucketOf(kNames[i].lower.size(), kNames[i].lower[0]);
+            entries[bucket][counts[bucket]++] = i;
+        }
+    }
+};
+constexpr BucketIndex kBuckets;
+
+// Table names hold only [a-z0-9-], on which OR-ing 0x20 is the identity; on a received
+// token it lower-cases letters and maps nothing else onto [a-z0-9-]. So eight bytes at
+// a time can be compared with one OR and one compare.
 bool equalsLower(QByteArrayView name, QByteArrayView lower) {
     const char* a = name.data();
     const char* b = lower.data();
-    for (qsizetype i = 0; i < lower.size(); ++i)
-        if (lowerAscii(a[i]) != b[i]) return false;
+    qsizetype i = 0;
+    const qsizetype size = lower.size();
+    for (; i + 8 <= size; i += 8) {
+        quint64 x;
+        quint64 y;
+        std::memcpy(&x, a + i, 8);
+        std::memcpy(&y, b + i, 8);
+        if ((x | 0x2020202020202020ULL) != y) return false;
+    }
+    for (; i < size; ++i)
+        if (char(a[i] | 0x20) != b[i]) return false;
     return true;
 }
 
@@ -178,11 +197,11 @@ static_assert(std::size(kCanonical) == static_cast<std::size_t>(HeaderId::Count)
 HeaderId headerIdFromName(QByteArrayView name) {
     const qsizetype len = name.size();
     if (len <= 0 || len > kMaxNameLength) return HeaderId::Other;
-    const int count = kByLength.counts[len];
-    const char first = lowerAscii(name[0]);
+    const int bucket = bucketOf(len, name[0]);
+    const int count = kBuckets.counts[bucket];
     for (int i = 0; i < count; ++i) {
-        const NameEntry& entry = kNames[kByLength.entries[len][i]];
-        if (entry.lower[0] == first && equalsLower(name, entry.lower)) return entry.id;
+        const NameEntry& entry = kNames[kBuckets.entries[bucket][i]];
+        if (equalsLower(name, entry.lower)) return entry.id;
     }
     return HeaderId::Other;
 }

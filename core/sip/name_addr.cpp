@@ -1,10 +1,12 @@
 #include "sip/name_addr.h"
 
+#include "sip/char_class.h"
+
 namespace sb::sip {
 
 Result<NameAddr> NameAddr::parse(QByteArrayView text) {
     NameAddr out;
-    text = text.trimmed();
+    text = chars::trimLws(text);
     if (text.isEmpty()) return fail(ErrorKind::Parse, QStringLiteral("Empty address"), 0, 400);
 
     qsizetype pos = 0;
@@ -29,9 +31,9 @@ Result<NameAddr> NameAddr::parse(QByteArrayView text) {
             return fail(ErrorKind::Parse, QStringLiteral("Display name not followed by <URI>"), pos,
                         400);
     } else {
-        const qsizetype lt = text.indexOf('<');
+        const qsizetype lt = chars::find(text, '<');
         if (lt >= 0) {
-            out.display = text.first(lt).trimmed();
+            out.display = chars::trimLws(text.first(lt));
             for (char c : out.display)
                 if (c == '"' || c == '>' || c == ';')
                     return fail(ErrorKind::Parse, QStringLiteral("Malformed display name"), 0, 400);
@@ -40,12 +42,12 @@ Result<NameAddr> NameAddr::parse(QByteArrayView text) {
     }
 
     if (pos < text.size() && text[pos] == '<') {
-        const qsizetype gt = text.indexOf('>', pos);
+        const qsizetype gt = chars::find(text, '>', pos);
         if (gt < 0)
             return fail(ErrorKind::Parse, QStringLiteral("Missing '>' after URI"), pos, 400);
         out.angleBrackets = true;
-        out.uriText = text.sliced(pos + 1, gt - pos - 1).trimmed();
-        QByteArrayView rest = text.sliced(gt + 1).trimmed();
+        out.uriText = chars::trimLws(text.sliced(pos + 1, gt - pos - 1));
+        QByteArrayView rest = chars::trimLws(text.sliced(gt + 1));
         if (!rest.isEmpty()) {
             if (rest.front() != ';')
                 return fail(ErrorKind::Parse, QStringLiteral("Unexpected text after '>'"), gt + 1,
@@ -55,8 +57,8 @@ Result<NameAddr> NameAddr::parse(QByteArrayView text) {
     } else {
         // addr-spec: the URI ends at the first ';' — what follows are header parameters
         // (RFC 3261 §20.10).
-        const qsizetype semi = text.indexOf(';');
-        out.uriText = (semi < 0 ? text : text.first(semi)).trimmed();
+        const qsizetype semi = chars::find(text, ';');
+        out.uriText = chars::trimLws(semi < 0 ? text : text.first(semi));
         if (semi >= 0) out.params = ParamList(text.sliced(semi));
         for (char c : out.uriText)
             if (c == ' ' || c == '\t')
@@ -90,7 +92,7 @@ ValueList splitCommaList(QByteArrayView value) {
     while (pos <= value.size()) {
         qsizetype comma = findTopLevel(value, ',', true, pos);
         if (comma < 0) comma = value.size();
-        QByteArrayView item = value.sliced(pos, comma - pos).trimmed();
+        QByteArrayView item = chars::trimLws(value.sliced(pos, comma - pos));
         if (!item.isEmpty()) out.append(item);
         pos = comma + 1;
     }

@@ -1,5 +1,7 @@
 #include "sip/params.h"
 
+#include <cstring>
+
 namespace sb::sip {
 
 bool ParamList::has(QByteArrayView name) const {
@@ -9,7 +11,7 @@ bool ParamList::has(QByteArrayView name) const {
 std::optional<QByteArrayView> ParamList::value(QByteArrayView name) const {
     std::optional<QByteArrayView> found;
     forEach([&](QByteArrayView n, QByteArrayView v, bool) {
-        if (n.compare(name, Qt::CaseInsensitive) != 0) return true;
+        if (!chars::equalsIgnoreCase(n, name)) return true;
         found = v;
         return false;
     });
@@ -42,6 +44,21 @@ QByteArray quote(QByteArrayView text) {
 }
 
 qsizetype findTopLevel(QByteArrayView text, char ch, bool skipAngles, qsizetype from) {
+    if (from >= text.size()) return -1;
+    // Fast path: no quote or bracket before the first `ch` means it is at top level.
+    const char* begin = text.data() + from;
+    const char* hit =
+        static_cast<const char*>(std::memchr(begin, ch, std::size_t(text.size() - from)));
+    if (!hit) return -1;
+    bool plain = true;
+    for (const char* p = begin; p < hit; ++p) {
+        if (*p == '"' || (skipAngles && *p == '<')) {
+            plain = false;
+            break;
+        }
+    }
+    if (plain) return hit - text.data();
+
     bool inQuotes = false;
     int angle = 0;
     for (qsizetype i = from; i < text.size(); ++i) {

@@ -5,6 +5,8 @@
 
 #include <optional>
 
+#include "sip/char_class.h"
+
 namespace sb::sip {
 
 // A ";name=value;flag" parameter list as it stands in a URI or header (RFC 3261 §25.1
@@ -48,13 +50,14 @@ void ParamList::forEach(Fn&& fn) const {
         if (m_raw[pos] == ';') ++pos;
         qsizetype end = findTopLevel(m_raw, ';', false, pos);
         if (end < 0) end = size;
-        QByteArrayView item = m_raw.sliced(pos, end - pos).trimmed();
+        QByteArrayView item = chars::trimLws(m_raw.sliced(pos, end - pos));
         pos = end;
         if (item.isEmpty()) continue;
         const qsizetype eq = item.indexOf('=');
         const bool hasValue = eq >= 0;
-        const QByteArrayView name = hasValue ? item.first(eq).trimmed() : item;
-        const QByteArrayView value = hasValue ? item.sliced(eq + 1).trimmed() : QByteArrayView();
+        const QByteArrayView name = hasValue ? chars::trimLws(item.first(eq)) : item;
+        const QByteArrayView value =
+            hasValue ? chars::trimLws(item.sliced(eq + 1)) : QByteArrayView();
         if (!fn(name, value, hasValue)) return;
     }
 }

@@ -2,25 +2,14 @@
 
 #include <cstring>
 
+#include "sip/char_class.h"
+
 namespace sb::sip {
 
 namespace {
 
-bool isTokenChar(unsigned char c) {
-    // RFC 3261 §25.1 token characters.
-    static constexpr auto kTable = [] {
-        std::array<bool, 256> t{};
-        for (int c = '0'; c <= '9'; ++c)
-            t[c] = true;
-        for (int c = 'a'; c <= 'z'; ++c)
-            t[c] = true;
-        for (int c = 'A'; c <= 'Z'; ++c)
-            t[c] = true;
-        for (char c : {'-', '.', '!', '%', '*', '_', '+', '`', '\'', '~'})
-            t[static_cast<unsigned char>(c)] = true;
-        return t;
-    }();
-    return kTable[c];
+inline bool isTokenChar(unsigned char c) {
+    return chars::kTable[c] & chars::kToken;
 }
 
 bool isWsp(char c) {
@@ -91,9 +80,9 @@ Result<Message> Parser::parse(QByteArray bytes, const ParseLimits& limits) {
     if (start.contentEnd - start.begin > limits.maxLineLength)
         return parseError(QStringLiteral("Start line too long"), offset(start.begin));
     const QByteArrayView startLine = view(start.begin, start.contentEnd);
-    const qsizetype sp1 = startLine.indexOf(' ');
+    const qsizetype sp1 = chars::find(startLine, ' ');
     if (sp1 <= 0) return parseError(QStringLiteral("Malformed start line"), offset(start.begin));
-    const qsizetype sp2 = startLine.indexOf(' ', sp1 + 1);
+    const qsizetype sp2 = chars::find(startLine, ' ', sp1 + 1);
 
     if (startLine.first(sp1).startsWith("SIP/")) {
         // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
@@ -120,7 +109,7 @@ Result<Message> Parser::parse(QByteArray bytes, const ParseLimits& limits) {
         m.m_method = methodFromName(m.m_methodName);
         m.m_requestUri = startLine.sliced(sp1 + 1, sp2 - sp1 - 1);
         m.m_version = startLine.sliced(sp2 + 1);
-        if (m.m_requestUri.isEmpty() || m.m_version.contains(' '))
+        if (m.m_requestUri.isEmpty() || chars::find(m.m_version, ' ') >= 0)
             return parseError(QStringLiteral("Malformed request line (extra whitespace)"),
                               offset(start.begin) + sp1);
         if (!isSipVersion(m.m_version)) {
@@ -132,54 +121,57 @@ Result<Message> Parser::parse(QByteArray bytes, const ParseLimits& limits) {
         }
     }
 
-    // Header fields.
+    // Header fields: one pass per line — the name with the token table, then memchr
+    // for the line end from the colon on.
     pos = start.next;
     bool headersEnded = false;
     const HeaderField* contentLength = nullptr;
     while (pos < end) {
-        Line line = lineAt(pos, end);
-        if (line.contentEnd == line.begin) {  // the empty line
-            pos = line.next;
+        if (*pos == '\n' || (*pos == '\r' && pos + 1 < end && pos[1] == '\n')) {  // the empty line
+            pos += *pos == '\r' ? 2 : 1;
             headersEnded = true;
             break;
         }
-        if (isWsp(*line.begin))
+        if (isWsp(*pos))
             return parseError(QStringLiteral("Continuation line without a header"), offset(pos));
+        const char* p = pos;
+        while (p < end && isTokenChar(static_cast<unsigned char>(*p)))
+            ++p;
+        const char* nameEnd = p;
+        while (p < end && isWsp(*p))
+            ++p;
+        if (p >= end || *p != ':') {
+            if (p < end && *p != '\r' && *p != '\n' && nameEnd == p)
+                return parseError(QStringLiteral("Illegal character in header name"), offset(p));
+            return parseError(QStringLiteral("Header line without a colon"), offset(pos));
+        }
+        if (nameEnd == pos) return parseError(QStringLiteral("Empty header name"), offset(pos));
+        const char* colon = p;
+        Line line = lineAt(colon, end);
         // RFC 3261 §7.3.1: lines starting with whitespace continue the field above.
         while (line.next < end && isWsp(*line.next)) {
             const Line more = lineAt(line.next, end);
             line.contentEnd = more.contentEnd;
             line.next = more.next;
         }
-        if (line.contentEnd - line.begin > limits.maxLineLength)
-            return parseError(QStringLiteral("Header line too long"), offset(line.begin));
-        const char* colon = static_cast<const char*>(
-            std::memchr(line.begin, ':', std::size_t(line.contentEnd - line.begin)));
-        if (!colon)
-            return parseError(QStringLiteral("Header line without a colon"), offset(line.begin));
-        const char* nameEnd = colon;
-        while (nameEnd > line.begin && isWsp(nameEnd[-1]))
-            --nameEnd;
-        if (nameEnd == line.begin)
-            return parseError(QStringLiteral("Empty header name"), offset(line.begin));
-        for (const char* p = line.begin; p < nameEnd; ++p)
-            if (!isTokenChar(static_cast<unsigned char>(*p)))
-                return parseError(QStringLiteral("Illegal character in header name"), offset(p));
+        if (line.contentEnd - pos > limits.maxLineLength)
+            return parseError(QStringLiteral("Header line too long"), offset(pos));
         if (m.m_headers.size() >= limits.maxHeaders)
             return parseError(
                 QStringLiteral("Too many header fields (limit %1)").arg(limits.maxHeaders),
-                offset(line.begin));
-        const QByteArrayView name = view(line.begin, nameEnd);
-        HeaderField field{headerIdFromName(name), name, trimWsp(colon + 1, line.contentEnd)};
-        m.m_headers.append(field);
+                offset(pos));
+        const QByteArrayView name = view(pos, nameEnd);
+        m.m_headers.append(
+            HeaderField{headerIdFromName(name), name, trimWsp(colon + 1, line.contentEnd)});
+        const HeaderField& field = m.m_headers.back();
         if (field.id != HeaderId::Other) {
             auto& slot = m.m_first[static_cast<int>(field.id)];
             if (slot == 0) slot = qint16(m.m_headers.size());
             if (field.id == HeaderId::ContentLength) {
                 if (contentLength)
                     return parseError(QStringLiteral("Duplicate Content-Length header"),
-                                      offset(line.begin));
-                contentLength = &m.m_headers.back();
+                                      offset(pos));
+                contentLength = &field;
             }
         }
         pos = line.next;
@@ -221,7 +213,7 @@ StreamFrame findStreamFrame(QByteArrayView buffered, const ParseLimits& limits) 
     qsizetype headerEnd = -1;
     qsizetype search = 0;
     while (true) {
-        const qsizetype nl = data.indexOf('\n', search);
+        const qsizetype nl = chars::find(data, '\n', search);
         if (nl < 0) break;
         qsizetype next = nl + 1;
         if (next < data.size() && data[next] == '\r') ++next;
@@ -245,10 +237,10 @@ StreamFrame findStreamFrame(QByteArrayView buffered, const ParseLimits& limits) 
     std::optional<quint32> contentLength;
     qsizetype pos = 0;
     while (pos < headerEnd) {
-        qsizetype nl = data.indexOf('\n', pos);
+        qsizetype nl = chars::find(data, '\n', pos);
         if (nl < 0 || nl >= headerEnd) nl = headerEnd;
         const QByteArrayView line = data.sliced(pos, nl - pos);
-        const qsizetype colon = line.indexOf(':');
+        const qsizetype colon = chars::find(line, ':');
         if (colon > 0 && pos > 0) {
             const HeaderId id = headerIdFromName(line.first(colon).trimmed());
             if (id == HeaderId::ContentLength) {

@@ -1,5 +1,7 @@
 #include "sip/typed_headers.h"
 
+#include "sip/char_class.h"
+
 namespace sb::sip {
 
 namespace {
@@ -11,9 +13,9 @@ bool isLws(char c) {
 // token ;params — shared by Event and Subscription-State.
 Result<std::pair<QByteArrayView, ParamList>> tokenWithParams(QByteArrayView text,
                                                              const char* what) {
-    text = text.trimmed();
-    qsizetype semi = text.indexOf(';');
-    QByteArrayView token = (semi < 0 ? text : text.first(semi)).trimmed();
+    text = chars::trimLws(text);
+    qsizetype semi = chars::find(text, ';');
+    QByteArrayView token = chars::trimLws(semi < 0 ? text : text.first(semi));
     if (token.isEmpty())
         return fail(ErrorKind::Parse, QStringLiteral("Empty %1 header").arg(QLatin1String(what)), 0,
                     400);
@@ -33,7 +35,7 @@ std::optional<quint32> unsignedParam(const ParamList& params, QByteArrayView nam
 }  // namespace
 
 std::optional<quint32> parseUnsigned(QByteArrayView text) {
-    text = text.trimmed();
+    text = chars::trimLws(text);
     if (text.isEmpty() || text.size() > 10) return std::nullopt;
     quint64 value = 0;
     for (char c : text) {
@@ -45,7 +47,7 @@ std::optional<quint32> parseUnsigned(QByteArrayView text) {
 }
 
 Result<CSeq> CSeq::parse(QByteArrayView text) {
-    text = text.trimmed();
+    text = chars::trimLws(text);
     qsizetype pos = 0;
     quint64 number = 0;
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
@@ -100,10 +102,10 @@ std::optional<quint32> SubscriptionStateHeader::retryAfter() const {
 }
 
 Result<ReplacesHeader> ReplacesHeader::parse(QByteArrayView text) {
-    text = text.trimmed();
-    const qsizetype semi = text.indexOf(';');
+    text = chars::trimLws(text);
+    const qsizetype semi = chars::find(text, ';');
     ReplacesHeader out;
-    out.callId = (semi < 0 ? text : text.first(semi)).trimmed();
+    out.callId = chars::trimLws(semi < 0 ? text : text.first(semi));
     if (out.callId.isEmpty())
         return fail(ErrorKind::Parse, QStringLiteral("Replaces has no Call-ID"), 0, 400);
     const ParamList params(semi < 0 ? QByteArrayView() : text.sliced(semi));

@@ -2,6 +2,8 @@
 
 #include <QHostAddress>
 
+#include "sip/char_class.h"
+
 namespace sb::sip {
 
 namespace {
@@ -33,6 +35,7 @@ bool isMark(char c) {
 bool validUserOrPassword(QByteArrayView text, bool password) {
     for (qsizetype i = 0; i < text.size(); ++i) {
         const char c = text[i];
+        if (!password && chars::is(c, chars::kUser)) continue;
         if (isAlnum(c) || isMark(c)) continue;
         if (c == '%') {
             if (i + 2 >= text.size()) return false;
@@ -62,7 +65,7 @@ bool validUserOrPassword(QByteArrayView text, bool password) {
 bool validHostname(QByteArrayView host) {
     if (host.isEmpty()) return false;
     for (char c : host)
-        if (!isAlnum(c) && c != '-' && c != '.' && c != '_') return false;
+        if (!chars::is(c, chars::kHost)) return false;
     return true;
 }
 
@@ -71,7 +74,7 @@ Result<QByteArrayView> parseHostPort(QByteArrayView text, QByteArrayView& host, 
                                      std::optional<quint16>& port, qsizetype base) {
     qsizetype pos = 0;
     if (text.startsWith('[')) {
-        const qsizetype close = text.indexOf(']');
+        const qsizetype close = chars::find(text, ']');
         if (close < 0)
             return fail(ErrorKind::Parse, QStringLiteral("Unterminated IPv6 reference"), base, 400);
         host = text.sliced(1, close - 1);
@@ -131,25 +134,25 @@ QByteArray percentDecode(QByteArrayView text) {
 Result<Uri> Uri::parse(QByteArrayView text) {
     Uri uri;
     uri.text = text;
-    const qsizetype colon = text.indexOf(':');
+    const qsizetype colon = chars::find(text, ':');
     if (colon <= 0) return fail(ErrorKind::Parse, QStringLiteral("URI has no scheme"), 0, 400);
     uri.schemeText = text.first(colon);
     for (char c : uri.schemeText)
         if (!isAlnum(c) && c != '+' && c != '-' && c != '.')
             return fail(ErrorKind::Parse, QStringLiteral("Bad URI scheme"), 0, 400);
     for (char c : text)
-        if (static_cast<unsigned char>(c) <= ' ' || c == '<' || c == '>' || c == '"')
+        if (chars::is(c, chars::kUriIllegal))
             return fail(ErrorKind::Parse, QStringLiteral("Illegal character in URI"), 0, 400);
     const QByteArrayView rest = text.sliced(colon + 1);
 
-    if (uri.schemeText.compare("sip", Qt::CaseInsensitive) == 0) {
+    if (chars::equalsIgnoreCase(uri.schemeText, "sip")) {
         uri.scheme = UriScheme::Sip;
-    } else if (uri.schemeText.compare("sips", Qt::CaseInsensitive) == 0) {
+    } else if (chars::equalsIgnoreCase(uri.schemeText, "sips")) {
         uri.scheme = UriScheme::Sips;
-    } else if (uri.schemeText.compare("tel", Qt::CaseInsensitive) == 0) {
+    } else if (chars::equalsIgnoreCase(uri.schemeText, "tel")) {
         // RFC 3966: tel:number;params
         uri.scheme = UriScheme::Tel;
-        qsizetype semi = rest.indexOf(';');
+        qsizetype semi = chars::find(rest, ';');
         uri.user = semi < 0 ? rest : rest.first(semi);
         if (uri.user.isEmpty())
             return fail(ErrorKind::Parse, QStringLiteral("Empty tel URI"), colon + 1, 400);
@@ -162,10 +165,10 @@ Result<Uri> Uri::parse(QByteArrayView text) {
 
     QByteArrayView hostPart = rest;
     qsizetype hostBase = colon + 1;
-    const qsizetype at = rest.indexOf('@');
+    const qsizetype at = chars::find(rest, '@');
     if (at >= 0) {
         QByteArrayView userinfo = rest.first(at);
-        const qsizetype pw = userinfo.indexOf(':');
+        const qsizetype pw = chars::find(userinfo, ':');
         uri.user = pw < 0 ? userinfo : userinfo.first(pw);
         if (pw >= 0) uri.password = userinfo.sliced(pw + 1);
         if (uri.user.isEmpty())
@@ -182,7 +185,7 @@ Result<Uri> Uri::parse(QByteArrayView text) {
     auto tail = parseHostPort(hostPart, uri.host, uri.ipv6Reference, uri.port, hostBase);
     if (!tail) return fail(tail.error());
     QByteArrayView after = *tail;
-    const qsizetype question = after.indexOf('?');
+    const qsizetype question = chars::find(after, '?');
     if (question >= 0) {
         uri.headers = after.sliced(question + 1);
         after = after.first(question);

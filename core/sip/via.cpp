@@ -2,6 +2,8 @@
 
 #include <QHostAddress>
 
+#include "sip/char_class.h"
+
 namespace sb::sip {
 
 namespace {
@@ -70,7 +72,7 @@ Result<Via> Via::parse(QByteArrayView text) {
 
     // sent-by = host [ ":" port ]
     if (pos < text.size() && text[pos] == '[') {
-        const qsizetype close = text.indexOf(']', pos);
+        const qsizetype close = chars::find(text, ']', pos);
         if (close < 0)
             return fail(ErrorKind::Parse, QStringLiteral("Unterminated IPv6 reference in Via"), pos,
                         400);
