@@ -200,6 +200,50 @@ Result<Message> Parser::parse(QByteArray bytes, const ParseLimits& limits) {
     return m;
 }
 
+Result<Message> Parser::salvageRequest(QByteArray bytes, const ParseLimits& limits) {
+    if (bytes.size() > limits.maxMessageSize) bytes.truncate(limits.maxMessageSize);
+    Message m;
+    m.m_buffer = std::move(bytes);
+    const QByteArrayView all(m.m_buffer);
+    qsizetype pos = 0;
+    while (pos < all.size() && (all[pos] == '\r' || all[pos] == '\n'))
+        ++pos;
+    auto nextLine = [&](qsizetype from) {
+        qsizetype nl = chars::find(all, '\n', from);
+        return nl < 0 ? all.size() : nl;
+    };
+    const qsizetype startEnd = nextLine(pos);
+    const QByteArrayView startLine = chars::trimLws(all.sliced(pos, startEnd - pos));
+    const qsizetype sp1 = chars::find(startLine, ' ');
+    if (sp1 <= 0 || startLine.startsWith("SIP/"))
+        return parseError(QStringLiteral("Not a request"), pos);
+    m.m_methodName = startLine.first(sp1);
+    m.m_method = methodFromName(m.m_methodName);
+    const qsizetype sp2 = chars::find(startLine, ' ', sp1 + 1);
+    m.m_requestUri = sp2 < 0 ? startLine.sliced(sp1 + 1) : startLine.sliced(sp1 + 1, sp2 - sp1 - 1);
+    m.m_version = "SIP/2.0";
+    int lines = 0;
+    for (pos = startEnd + 1; pos < all.size() && lines < limits.maxHeaders; ++lines) {
+        const qsizetype end = nextLine(pos);
+        const QByteArrayView line = all.sliced(pos, end - pos);
+        pos = end + 1;
+        if (chars::trimLws(line).isEmpty()) break;
+        const qsizetype colon = chars::find(line, ':');
+        if (colon <= 0) continue;
+        const QByteArrayView name = chars::trimLws(line.first(colon));
+        const HeaderId id = headerIdFromName(name);
+        if (id != HeaderId::Via && id != HeaderId::From && id != HeaderId::To &&
+            id != HeaderId::CallId && id != HeaderId::CSeq)
+            continue;
+        m.m_headers.append(HeaderField{id, name, chars::trimLws(line.sliced(colon + 1))});
+    }
+    m.reindex();
+    if (m.count(HeaderId::Via) == 0 || m.count(HeaderId::From) != 1 || m.count(HeaderId::To) != 1 ||
+        m.count(HeaderId::CallId) != 1 || m.count(HeaderId::CSeq) != 1 || !m.topVia())
+        return parseError(QStringLiteral("Too little of the request is readable to answer it"), -1);
+    return m;
+}
+
 StreamFrame findStreamFrame(QByteArrayView buffered, const ParseLimits& limits) {
     StreamFrame frame;
     qsizetype skip = 0;

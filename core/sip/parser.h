@@ -26,6 +26,12 @@ struct ParseLimits {
 class Parser {
 public:
     static Result<Message> parse(QByteArray bytes, const ParseLimits& limits = {});
+
+    // For a request that parse() refused: keeps only what a response needs (the request
+    // line, Via, From, To, Call-ID, CSeq) from the lines that still read as header
+    // fields, so the transport can answer 400 with parse()'s reason (RFC 3261 §8.2 /
+    // §16.3). Fails when the input is not a request or one of those is missing.
+    static Result<Message> salvageRequest(QByteArray bytes, const ParseLimits& limits = {});
 };
 
 // Stream framing (RFC 3261 §18.3): finds the end of the first message in `buffered`.
