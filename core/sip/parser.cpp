@@ -125,7 +125,8 @@ Result<Message> Parser::parse(QByteArray bytes, const ParseLimits& limits) {
     // for the line end from the colon on.
     pos = start.next;
     bool headersEnded = false;
-    const HeaderField* contentLength = nullptr;
+    // The value, not a pointer into m_headers: the array may grow and move.
+    std::optional<QByteArrayView> contentLength;
     while (pos < end) {
         if (*pos == '\n' || (*pos == '\r' && pos + 1 < end && pos[1] == '\n')) {  // the empty line
             pos += *pos == '\r' ? 2 : 1;
@@ -171,7 +172,7 @@ Result<Message> Parser::parse(QByteArray bytes, const ParseLimits& limits) {
                 if (contentLength)
                     return parseError(QStringLiteral("Duplicate Content-Length header"),
                                       offset(pos));
-                contentLength = &field;
+                contentLength = field.value;
             }
         }
         pos = line.next;
@@ -184,16 +185,16 @@ Result<Message> Parser::parse(QByteArray bytes, const ParseLimits& limits) {
     const qsizetype available = end - pos;
     qsizetype bodyLength = available;
     if (contentLength) {
-        auto declared = parseUnsigned(contentLength->value);
+        auto declared = parseUnsigned(*contentLength);
         if (!declared)
             return parseError(QStringLiteral("Malformed Content-Length header"),
-                              offset(contentLength->value.data()));
+                              offset(contentLength->data()));
         if (qsizetype(*declared) > available)
             return parseError(
                 QStringLiteral("Content-Length (%1) larger than the body received (%2)")
                     .arg(*declared)
                     .arg(available),
-                offset(contentLength->value.data()));
+                offset(contentLength->data()));
         bodyLength = qsizetype(*declared);
     }
     m.m_body = QByteArrayView(pos, bodyLength);
@@ -286,8 +287,12 @@ StreamFrame findStreamFrame(QByteArrayView buffered, const ParseLimits& limits) 
         const QByteArrayView line = data.sliced(pos, nl - pos);
         const qsizetype colon = chars::find(line, ':');
         if (colon > 0 && pos > 0) {
-            const HeaderId id = headerIdFromName(line.first(colon).trimmed());
-            if (id == HeaderId::ContentLength) {
+            const QByteArrayView name = chars::trimLws(line.first(colon));
+            // headerIdFromName() expects a token; anything else is not Content-Length.
+            const bool token = std::all_of(name.begin(), name.end(), [](char c) {
+                return isTokenChar(static_cast<unsigned char>(c));
+            });
+            if (token && headerIdFromName(name) == HeaderId::ContentLength) {
                 contentLength = parseUnsigned(line.sliced(colon + 1));
                 if (!contentLength) {
                     frame.status = StreamFrame::Status::Invalid;
