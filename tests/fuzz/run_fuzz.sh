@@ -1,0 +1,19 @@
+#!/bin/sh
+# Builds the libFuzzer target with clang in its own build directory (build/fuzz) and
+# runs it for a bounded time through CTest (label "fuzz": 60 s, 2 GiB RSS limit).
+# Crash reproducers land in build/fuzz/tests/fuzz/work/artifacts/; copy them to
+# tests/fuzz/crashes/ so every later run replays them first.
+set -eu
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${SB_FUZZ_BUILD_DIR:-"$root/build/fuzz"}
+cxx=${SB_FUZZ_CXX:-$(command -v clang++ || command -v clang++-14 || true)}
+if [ -z "$cxx" ]; then
+    echo "run_fuzz.sh: clang++ not found (Debian: apt-get install clang)" >&2
+    exit 1
+fi
+
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_COMPILER="$cxx" -DSB_BUILD_FUZZ=ON -DSB_BUILD_TESTS=ON -DSB_WERROR=ON
+cmake --build "$build" --target fuzz_parser
+ctest --test-dir "$build" -L fuzz --output-on-failure
