@@ -225,10 +225,13 @@ Result<Message> Parser::salvageRequest(QByteArray bytes, const ParseLimits& limi
     m.m_version = "SIP/2.0";
     int lines = 0;
     for (pos = startEnd + 1; pos < all.size() && lines < limits.maxHeaders; ++lines) {
-        const qsizetype end = nextLine(pos);
+        qsizetype end = nextLine(pos);
+        if (chars::trimLws(all.sliced(pos, end - pos)).isEmpty()) break;
+        // Folded continuation lines belong to the field (RFC 3261 §7.3.1).
+        while (end + 1 < all.size() && isWsp(all[end + 1]))
+            end = nextLine(end + 1);
         const QByteArrayView line = all.sliced(pos, end - pos);
         pos = end + 1;
-        if (chars::trimLws(line).isEmpty()) break;
         const qsizetype colon = chars::find(line, ':');
         if (colon <= 0) continue;
         const QByteArrayView name = chars::trimLws(line.first(colon));
