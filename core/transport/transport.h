@@ -79,8 +79,9 @@ public:
     // RFC 3261 §18.1.1: sends `request` to `destination`. The caller puts a top Via with
     // its branch (and ;rport, RFC 3581); the transport fills in that Via's transport and
     // sent-by for the socket it really uses. A UDP request larger than the MTU allowance
-    // (1300 bytes) goes over TCP instead, unless the caller pinned UDP. Returns the
-    // endpoint actually used (protocol may differ from `destination`'s).
+    // (1300 bytes) goes over TCP instead, unless the caller pinned UDP: the next hop URI
+    // (top loose Route, else Request-URI) carries ;transport=udp (via_rules.h pinsUdp()).
+    // Returns the endpoint actually used (protocol may differ from `destination`'s).
     virtual Result<Endpoint> sendRequest(sip::Message& request, const Endpoint& destination) = 0;
 
     // RFC 3261 §18.2.2 (and RFC 3581 §4): sends `response` the way its top Via says —
