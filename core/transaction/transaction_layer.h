@@ -27,7 +27,8 @@ constexpr TransactionId kNoTransaction = 0;
 
 // What a client transaction reports to its user (the TU: registration, subscription,
 // dialog usages). Callbacks are made from the event loop, never from inside
-// TransactionLayer::sendRequest(); after onFinal/onTimeout/onTransportError the id is dead.
+// TransactionLayer::sendRequest(); after onTimeout/onTransportError, or onFinal with a
+// non-2xx (or any final for non-INVITE), the id is dead.
 class ClientTransactionUser {
 public:
     virtual ~ClientTransactionUser() = default;
@@ -77,6 +78,9 @@ struct ClientRequestOptions {
 // The RFC 3261 §17 transaction layer: the four state machines (INVITE / non-INVITE,
 // client / server), matching (§17.1.3, §17.2.3 and the RFC 2543 fallback), timers A–K
 // off an injected TimerQueue, retransmissions over unreliable transports only.
+// INVITE transactions follow RFC 6026: a 2xx moves both sides to Accepted (Timers L and
+// M, 64*T1) instead of ending them. It makes itself the transport's user on construction
+// (and leaves on destruction).
 class TransactionLayer final : public transport::TransportUser {
 public:
     TransactionLayer(transport::Transport& transport, base::TimerQueue& timers,

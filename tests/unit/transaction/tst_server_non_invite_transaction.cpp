@@ -1,0 +1,126 @@
+// RFC 3261 §17.2.2 non-INVITE server transaction.
+
+#include <QTest>
+
+#include "base/manual_clock.h"
+#include "base/random.h"
+#include "fake_transport.h"
+#include "transaction/transaction_layer.h"
+#include "transaction_test_support.h"
+
+using namespace sb;
+using namespace sb::test;
+
+namespace {
+
+struct Fixture {
+    Fixture() : layer(transport, clock, random) { layer.setServerUser(&server); }
+
+    void inject(const sip::Message& m, transport::Protocol protocol = transport::Protocol::Udp) {
+        QVERIFY(transport.inject(m, peerEndpoint(protocol)).has_value());
+    }
+    transaction::TransactionId receive(transport::Protocol protocol = transport::Protocol::Udp) {
+        inject(incomingRequest(sip::Method::Options), protocol);
+        if (server.requests.empty()) qFatal("request not delivered");
+        return server.requests.back().id;
+    }
+    Result<void> answer(transaction::TransactionId id, int status) {
+        return layer.sendResponse(
+            id, sip::makeResponse(*layer.serverRequest(id), status, {}, "alice-1"));
+    }
+
+    base::ManualClock clock;
+    FakeTransport transport{&clock};
+    base::SeededRandom random{5};
+    transaction::TransactionLayer layer;
+    RecordingServerUser server;
+};
+
+}  // namespace
+
+class TestServerNonInviteTransaction : public QObject {
+    Q_OBJECT
+
+private slots:
+    void tryingAbsorbsRetransmissions() {
+        Fixture f;
+        f.receive();
+        f.inject(incomingRequest(sip::Method::Options));
+        f.inject(incomingRequest(sip::Method::Options));
+        QCOMPARE(f.server.requests.size(), 1u);
+        QCOMPARE(f.transport.sent().size(), 0u);  // no 100 Trying for non-INVITE
+        f.clock.advance(base::Duration(1'000));
+        QCOMPARE(f.transport.sent().size(), 0u);
+    }
+
+    void proceedingResendsTheProvisional() {
+        Fixture f;
+        const auto id = f.receive();
+        QVERIFY(f.answer(id, 100).has_value());
+        f.inject(incomingRequest(sip::Method::Options));
+        QCOMPARE(f.transport.countResponses(100), 2);
+        QVERIFY(f.answer(id, 200).has_value());
+        QCOMPARE(f.transport.countResponses(200), 1);
+    }
+
+    void completedResendsTheFinalUntilTimerJ() {
+        Fixture f;
+        const auto id = f.receive();
+        QVERIFY(f.answer(id, 200).has_value());
+        f.clock.advance(base::Duration(10'000));
+        QCOMPARE(f.transport.countResponses(200), 1);  // the server never retransmits by itself
+        f.inject(incomingRequest(sip::Method::Options));
+        QCOMPARE(f.transport.countResponses(200), 2);
+        QCOMPARE(f.server.requests.size(), 1u);
+        // Timer J = 64*T1 over UDP.
+        f.clock.advance(base::Duration(21'999));
+        QCOMPARE(f.layer.serverTransactionCount(), 1u);
+        f.clock.advance(base::Duration(1));
+        QCOMPARE(f.layer.serverTransactionCount(), 0u);
+        // Afterwards the same request is new again.
+        f.inject(incomingRequest(sip::Method::Options));
+        QCOMPARE(f.server.requests.size(), 2u);
+        QVERIFY(f.server.requests[1].id != id);
+    }
+
+    void reliableEndsAtOnce() {
+        Fixture f;
+        const auto id = f.receive(transport::Protocol::Tcp);
+        QVERIFY(f.answer(id, 200).has_value());
+        QCOMPARE(f.layer.serverTransactionCount(), 0u);  // Timer J is 0 over TCP
+    }
+
+    void oneFinalResponseOnly() {
+        Fixture f;
+        const auto id = f.receive();
+        QVERIFY(f.answer(id, 404).has_value());
+        QVERIFY(!f.answer(id, 200).has_value());
+        QVERIFY(!f.answer(id, 180).has_value());
+        QCOMPARE(f.transport.sent().size(), 1u);
+    }
+
+    void sendFailureIsReturned() {
+        Fixture f;
+        const auto id = f.receive();
+        f.transport.failNextSends(1);
+        auto sent = f.answer(id, 200);
+        QVERIFY(!sent.has_value());
+        QCOMPARE(sent.error().kind, ErrorKind::Transport);
+        QCOMPARE(f.layer.serverTransactionCount(), 0u);  // §17.2.4
+    }
+
+    void answerFromInsideOnRequest() {
+        Fixture f;
+        f.server.onRequestHook = [&](transaction::TransactionId id,
+                                     const transport::IncomingMessage&) {
+            QVERIFY(f.answer(id, 200).has_value());
+        };
+        f.receive();
+        QCOMPARE(f.transport.countResponses(200), 1);
+        f.inject(incomingRequest(sip::Method::Options));
+        QCOMPARE(f.transport.countResponses(200), 2);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestServerNonInviteTransaction)
+#include "tst_server_non_invite_transaction.moc"
