@@ -259,11 +259,18 @@ Result<void> Message::validate() const {
                           header(id));
         }
 
-    auto via = vias();
-    if (!via)
-        return failAt(QStringLiteral("Malformed Via header: %1").arg(via.error().reason),
-                      header(HeaderId::Via));
-    if (via->empty()) return fail(ErrorKind::Parse, QStringLiteral("Missing Via header"), -1, 400);
+    bool anyVia = false;
+    for (const HeaderField& field : m_headers) {
+        if (field.id != HeaderId::Via) continue;
+        for (QByteArrayView value : splitCommaList(field.value)) {
+            auto via = Via::parse(value);
+            if (!via)
+                return failAt(QStringLiteral("Malformed Via header: %1").arg(via.error().reason),
+                              value);
+            anyVia = true;
+        }
+    }
+    if (!anyVia) return fail(ErrorKind::Parse, QStringLiteral("Missing Via header"), -1, 400);
     auto fromHeader = from();
     if (!fromHeader) return failAt(fromHeader.error().reason, header(HeaderId::From));
     auto toHeader = to();
@@ -391,27 +398,30 @@ QByteArray Message::serialize() const {
         size += field.name.size() + field.value.size() + 4;
     QByteArray out;
     out.reserve(size);
+    // RFC 3261 §7.1: the version is sent in upper case whatever was received.
     if (isRequest()) {
-        out.append(m_methodName)
-            .append(' ')
-            .append(m_requestUri)
-            .append(' ')
-            .append(m_version)
-            .append("\r\n");
+        out.append(m_methodName).append(' ').append(m_requestUri).append(" SIP/2.0\r\n");
     } else {
-        out.append(m_version)
-            .append(' ')
+        out.append("SIP/2.0 ")
             .append(QByteArray::number(m_statusCode))
             .append(' ')
             .append(m_reasonPhrase)
             .append("\r\n");
     }
+    const QByteArray length = QByteArray::number(m_body.size());
+    bool lengthWritten = false;
     for (const HeaderField& field : m_headers) {
-        if (field.id == HeaderId::ContentLength) continue;
+        if (field.id == HeaderId::ContentLength) {
+            // Where and how the message had it, with the value the body really has.
+            if (lengthWritten) continue;
+            out.append(field.name).append(": ").append(length).append("\r\n");
+            lengthWritten = true;
+            continue;
+        }
         out.append(field.name).append(": ").append(field.value).append("\r\n");
     }
-    out.append("Content-Length: ").append(QByteArray::number(m_body.size())).append("\r\n\r\n");
-    out.append(m_body);
+    if (!lengthWritten) out.append("Content-Length: ").append(length).append("\r\n");
+    out.append("\r\n").append(m_body);
     return out;
 }
 

@@ -65,6 +65,9 @@ Result<NameAddr> NameAddr::parse(QByteArrayView text) {
                 return fail(ErrorKind::Parse, QStringLiteral("Address without <> contains spaces"),
                             0, 400);
     }
+    if (!out.params.isWellFormed())
+        return fail(ErrorKind::Parse, QStringLiteral("Malformed header parameters"),
+                    out.params.raw().data() - text.data(), 400);
     auto uri = Uri::parse(out.uriText);
     if (!uri) {
         Error error = uri.error();

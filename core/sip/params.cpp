@@ -18,6 +18,26 @@ std::optional<QByteArrayView> ParamList::value(QByteArrayView name) const {
     return found;
 }
 
+bool ParamList::isWellFormed() const {
+    if (m_raw.isEmpty()) return true;
+    if (m_raw.front() != ';') return false;
+    qsizetype pos = 1;
+    while (pos <= m_raw.size()) {
+        qsizetype end = findTopLevel(m_raw, ';', false, pos);
+        if (end < 0) end = m_raw.size();
+        const QByteArrayView item = chars::trimLws(m_raw.sliced(pos, end - pos));
+        if (item.isEmpty()) return false;
+        const qsizetype eq = chars::find(item, '=');
+        const QByteArrayView name = chars::trimLws(eq < 0 ? item : item.first(eq));
+        if (name.isEmpty()) return false;
+        for (char c : name)
+            if (!chars::is(c, chars::kToken)) return false;
+        if (eq >= 0 && chars::trimLws(item.sliced(eq + 1)).isEmpty()) return false;
+        pos = end + 1;
+    }
+    return true;
+}
+
 QByteArray unquote(QByteArrayView text) {
     text = text.trimmed();
     if (text.size() < 2 || text.front() != '"' || text.back() != '"') return text.toByteArray();

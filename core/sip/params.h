@@ -23,6 +23,9 @@ public:
     std::optional<QByteArrayView> value(QByteArrayView name) const;
     QByteArrayView raw() const { return m_raw; }
     bool isEmpty() const { return m_raw.isEmpty(); }
+    // Every parameter has a token name and no element is empty (";;" is malformed,
+    // RFC 4475 badinv01). Values are not checked beyond being present after '='.
+    bool isWellFormed() const;
 
     // Calls fn(name, value, hasValue) for each parameter, in order; stop by returning false.
     template <class Fn>

@@ -20,6 +20,10 @@ Unexpected parseError(QString reason, qsizetype offset, int status = 400) {
     return fail(ErrorKind::Parse, std::move(reason), offset, status);
 }
 
+Unexpected limitError(QString reason, qsizetype offset, int status = 400) {
+    return fail(ErrorKind::Limit, std::move(reason), offset, status);
+}
+
 // End of the line starting at `pos` (index of '\n', or `end`), and the content end
 // with an optional '\r' removed.
 struct Line {
@@ -56,7 +60,7 @@ bool isSipVersion(QByteArrayView v) {
 
 Result<Message> Parser::parse(QByteArray bytes, const ParseLimits& limits) {
     if (bytes.size() > limits.maxMessageSize)
-        return parseError(QStringLiteral("Message too large (%1 bytes, limit %2)")
+        return limitError(QStringLiteral("Message too large (%1 bytes, limit %2)")
                               .arg(bytes.size())
                               .arg(limits.maxMessageSize),
                           limits.maxMessageSize, 513);
@@ -78,13 +82,13 @@ Result<Message> Parser::parse(QByteArray bytes, const ParseLimits& limits) {
     if (start.next == end && start.contentEnd == end)
         return parseError(QStringLiteral("Message ends inside the start line"), offset(end));
     if (start.contentEnd - start.begin > limits.maxLineLength)
-        return parseError(QStringLiteral("Start line too long"), offset(start.begin));
+        return limitError(QStringLiteral("Start line too long"), offset(start.begin));
     const QByteArrayView startLine = view(start.begin, start.contentEnd);
     const qsizetype sp1 = chars::find(startLine, ' ');
     if (sp1 <= 0) return parseError(QStringLiteral("Malformed start line"), offset(start.begin));
     const qsizetype sp2 = chars::find(startLine, ' ', sp1 + 1);
 
-    if (startLine.first(sp1).startsWith("SIP/")) {
+    if (sp1 >= 4 && chars::equalsIgnoreCase(startLine.first(4), "SIP/")) {
         // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
         m.m_version = startLine.first(sp1);
         if (!isSipVersion(m.m_version))
@@ -156,9 +160,9 @@ Result<Message> Parser::parse(QByteArray bytes, const ParseLimits& limits) {
             line.next = more.next;
         }
         if (line.contentEnd - pos > limits.maxLineLength)
-            return parseError(QStringLiteral("Header line too long"), offset(pos));
+            return limitError(QStringLiteral("Header line too long"), offset(pos));
         if (m.m_headers.size() >= limits.maxHeaders)
-            return parseError(
+            return limitError(
                 QStringLiteral("Too many header fields (limit %1)").arg(limits.maxHeaders),
                 offset(pos));
         const QByteArrayView name = view(pos, nameEnd);
@@ -216,7 +220,7 @@ Result<Message> Parser::salvageRequest(QByteArray bytes, const ParseLimits& limi
     const qsizetype startEnd = nextLine(pos);
     const QByteArrayView startLine = chars::trimLws(all.sliced(pos, startEnd - pos));
     const qsizetype sp1 = chars::find(startLine, ' ');
-    if (sp1 <= 0 || startLine.startsWith("SIP/"))
+    if (sp1 <= 0 || (sp1 >= 4 && chars::equalsIgnoreCase(startLine.first(4), "SIP/")))
         return parseError(QStringLiteral("Not a request"), pos);
     m.m_methodName = startLine.first(sp1);
     m.m_method = methodFromName(m.m_methodName);
@@ -287,6 +291,11 @@ StreamFrame findStreamFrame(QByteArrayView buffered, const ParseLimits& limits) 
     while (pos < headerEnd) {
         qsizetype nl = chars::find(data, '\n', pos);
         if (nl < 0 || nl >= headerEnd) nl = headerEnd;
+        // Folded continuation lines belong to the field above (RFC 3261 §7.3.1).
+        while (nl + 1 < headerEnd && isWsp(data[nl + 1])) {
+            qsizetype more = chars::find(data, '\n', nl + 1);
+            nl = (more < 0 || more >= headerEnd) ? headerEnd : more;
+        }
         const QByteArrayView line = data.sliced(pos, nl - pos);
         const qsizetype colon = chars::find(line, ':');
         if (colon > 0 && pos > 0) {
@@ -296,6 +305,14 @@ StreamFrame findStreamFrame(QByteArrayView buffered, const ParseLimits& limits) 
                 return isTokenChar(static_cast<unsigned char>(c));
             });
             if (token && headerIdFromName(name) == HeaderId::ContentLength) {
+                // RFC 4475 §3.3.9: two lengths make the framing unknowable.
+                if (contentLength) {
+                    frame.status = StreamFrame::Status::Invalid;
+                    frame.error = makeError(ErrorKind::Parse,
+                                            QStringLiteral("Duplicate Content-Length header"),
+                                            skip + pos, 400);
+                    return frame;
+                }
                 contentLength = parseUnsigned(line.sliced(colon + 1));
                 if (!contentLength) {
                     frame.status = StreamFrame::Status::Invalid;

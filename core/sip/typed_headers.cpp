@@ -36,7 +36,10 @@ std::optional<quint32> unsignedParam(const ParamList& params, QByteArrayView nam
 
 std::optional<quint32> parseUnsigned(QByteArrayView text) {
     text = chars::trimLws(text);
-    if (text.isEmpty() || text.size() > 10) return std::nullopt;
+    if (text.isEmpty()) return std::nullopt;
+    while (text.size() > 1 && text.front() == '0')
+        text = text.sliced(1);  // leading zeros are allowed
+    if (text.size() > 10) return std::nullopt;
     quint64 value = 0;
     for (char c : text) {
         if (c < '0' || c > '9') return std::nullopt;
@@ -52,8 +55,9 @@ Result<CSeq> CSeq::parse(QByteArrayView text) {
     quint64 number = 0;
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
         number = number * 10 + quint64(text[pos] - '0');
-        // RFC 3261 §8.1.1.5: the sequence number must be less than 2**31.
-        if (number >= (1ULL << 31))
+        // RFC 3261 §20.16: any 32-bit unsigned value (only a UAC's first choice stays
+        // below 2**31, §8.1.1.5).
+        if (number > 0xffffffffULL)
             return fail(ErrorKind::Parse, QStringLiteral("CSeq number too large"), pos, 400);
         ++pos;
     }
@@ -66,8 +70,10 @@ Result<CSeq> CSeq::parse(QByteArrayView text) {
     CSeq cseq;
     cseq.number = quint32(number);
     cseq.methodName = text.sliced(pos);
+    if (cseq.methodName.isEmpty())
+        return fail(ErrorKind::Parse, QStringLiteral("CSeq has no method"), pos, 400);
     for (char c : cseq.methodName)
-        if (isLws(c) || c == ';' || c == ',')
+        if (!chars::is(c, chars::kToken))
             return fail(ErrorKind::Parse, QStringLiteral("Malformed CSeq method"), pos, 400);
     cseq.method = methodFromName(cseq.methodName);
     return cseq;

@@ -1,6 +1,9 @@
 #include "sip/uri.h"
 
 #include <QHostAddress>
+#include <QList>
+
+#include <algorithm>
 
 #include "sip/char_class.h"
 
@@ -137,6 +140,10 @@ Result<Uri> Uri::parse(QByteArrayView text) {
     const qsizetype colon = chars::find(text, ':');
     if (colon <= 0) return fail(ErrorKind::Parse, QStringLiteral("URI has no scheme"), 0, 400);
     uri.schemeText = text.first(colon);
+    // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+    if (!chars::is(uri.schemeText[0], chars::kAlnum) ||
+        (uri.schemeText[0] >= '0' && uri.schemeText[0] <= '9'))
+        return fail(ErrorKind::Parse, QStringLiteral("Bad URI scheme"), 0, 400);
     for (char c : uri.schemeText)
         if (!isAlnum(c) && c != '+' && c != '-' && c != '.')
             return fail(ErrorKind::Parse, QStringLiteral("Bad URI scheme"), 0, 400);
@@ -246,6 +253,15 @@ bool uriEquivalent(const Uri& a, const Uri& b) {
         if (va.has_value() != vb.has_value()) return false;
         if (va && va->compare(*vb, Qt::CaseInsensitive) != 0) return false;
     }
+    // Header components are never ignored: the same set, in any order (§19.1.4).
+    auto headerSet = [](QByteArrayView headers) {
+        QList<QByteArray> items;
+        for (QByteArrayView item : QByteArrayView(headers).toByteArray().split('&'))
+            if (!item.isEmpty()) items.append(percentDecode(item));
+        std::sort(items.begin(), items.end());
+        return items;
+    };
+    if (headerSet(a.headers) != headerSet(b.headers)) return false;
     bool same = true;
     a.params.forEach([&](QByteArrayView name, QByteArrayView value, bool) {
         auto other = b.params.value(name);

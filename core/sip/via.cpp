@@ -116,6 +116,8 @@ Result<Via> Via::parse(QByteArrayView text) {
         if (text[pos] != ';')
             return fail(ErrorKind::Parse, QStringLiteral("Unexpected text in Via"), pos, 400);
         via.params = ParamList(text.sliced(pos));
+        if (!via.params.isWellFormed())
+            return fail(ErrorKind::Parse, QStringLiteral("Malformed Via parameters"), pos, 400);
     }
     return via;
 }
