@@ -1,0 +1,64 @@
+#pragma once
+
+#include <QObject>
+#include <QStringList>
+
+#include <memory>
+#include <vector>
+
+#include "app/config.h"
+#include "app/registration_status.h"
+#include "base/result.h"
+#include "base/sip_trace.h"
+#include "transport/transport.h"
+
+namespace sb::app {
+
+// Thin wiring of the SIP core for one account, shared by the window and headless mode:
+// transports on the configured listen addresses, the transaction layer, and the
+// registration client. Reports the registration's protocol moments as a Qt signal;
+// it keeps no protocol state of its own.
+class AccountSession final : public QObject {
+    Q_OBJECT
+public:
+    explicit AccountSession(Config config, QObject* parent = nullptr);
+    ~AccountSession() override;
+
+    // Where SIP messages are traced (redacted); not owned, must outlive the session.
+    void setSipTrace(base::SipTrace* trace);
+
+    // Opens the listen addresses. Nothing is sent yet.
+    Result<void> open();
+    // Starts registering the account (after open()).
+    void startRegistration();
+    // Unregisters (REGISTER with Expires: 0, RFC 3261 §10.2.2) and emits stopped() when
+    // the registrar has answered, the request failed, or `bound` has passed.
+    void stop(base::Duration bound = base::Duration(5000));
+
+    // The addresses really listened on ("udp:127.0.0.1:40123"), after open().
+    QStringList listenAddresses() const;
+    const RegistrationStatus& registration() const { return m_status; }
+    const Config& config() const { return m_config; }
+
+signals:
+    void registrationChanged(const sb::app::RegistrationStatus& status);
+    void stopped();
+
+private:
+    struct Core;
+
+    void locateRegistrar();
+    void startClient(std::vector<transport::Endpoint> proxies);
+    void registrationImpossible(const QString& reason);
+    void report(RegistrationStatus status);
+    void finishStop();
+
+    Config m_config;
+    base::SipTrace* m_trace = nullptr;
+    std::unique_ptr<Core> m_core;
+    RegistrationStatus m_status;
+    bool m_stopping = false;
+    bool m_stopped = false;
+};
+
+}  // namespace sb::app

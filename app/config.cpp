@@ -1,0 +1,334 @@
+#include "app/config.h"
+
+#include <QFileInfo>
+
+#include <algorithm>
+#include <optional>
+
+#include "sip/uri.h"
+
+namespace sb::app {
+
+namespace {
+
+const QStringList kAccountKeys = {"aor", "auth_user", "password", "proxy", "transport", "expires"};
+const QStringList kSipKeys = {"listen", "t1_ms", "t2_ms", "t4_ms"};
+
+std::optional<transport::Protocol> protocolOf(const QString& name) {
+    const QString lower = name.trimmed().toLower();
+    if (lower == QLatin1String("udp")) return transport::Protocol::Udp;
+    if (lower == QLatin1String("tcp")) return transport::Protocol::Tcp;
+    return std::nullopt;
+}
+
+QString protocolText(transport::Protocol protocol) {
+    switch (protocol) {
+        case transport::Protocol::Udp:
+            return QStringLiteral("udp");
+        case transport::Protocol::Tcp:
+            return QStringLiteral("tcp");
+        case transport::Protocol::Tls:
+            return QStringLiteral("tls");
+    }
+    return {};
+}
+
+// "host", "host:port", "[v6]" or "[v6]:port". Port 0 when absent.
+struct HostPort {
+    QString host;
+    quint16 port = 0;
+    bool hasPort = false;
+};
+
+Result<HostPort> parseHostPort(const QString& text) {
+    HostPort out;
+    QString rest;
+    if (text.startsWith(QLatin1Char('['))) {
+        const qsizetype close = text.indexOf(QLatin1Char(']'));
+        if (close < 0) return fail(ErrorKind::Config, QStringLiteral("'[' without ']'"));
+        out.host = text.mid(1, close - 1);
+        if (QHostAddress(out.host).protocol() != QAbstractSocket::IPv6Protocol)
+            return fail(ErrorKind::Config,
+                        QStringLiteral("'%1' in brackets is not an IPv6 address").arg(out.host));
+        rest = text.mid(close + 1);
+        if (!rest.isEmpty() && !rest.startsWith(QLatin1Char(':')))
+            return fail(ErrorKind::Config, QStringLiteral("unexpected '%1' after ']'").arg(rest));
+        rest = rest.mid(1);
+        out.hasPort = close + 1 < text.size();
+    } else {
+        const qsizetype colon = text.indexOf(QLatin1Char(':'));
+        if (colon >= 0 && text.indexOf(QLatin1Char(':'), colon + 1) >= 0)
+            return fail(ErrorKind::Config,
+                        QStringLiteral("an IPv6 address must be written in brackets, "
+                                       "like [::1]:5060"));
+        out.host = colon < 0 ? text : text.left(colon);
+        out.hasPort = colon >= 0;
+        rest = colon < 0 ? QString() : text.mid(colon + 1);
+    }
+    if (out.host.isEmpty()) return fail(ErrorKind::Config, QStringLiteral("the host is empty"));
+    if (out.hasPort) {
+        bool ok = false;
+        const uint port = rest.toUInt(&ok);
+        if (!ok || port > 65535)
+            return fail(ErrorKind::Config,
+                        QStringLiteral("port '%1' is not a number from 0 to 65535").arg(rest));
+        out.port = static_cast<quint16>(port);
+    }
+    return out;
+}
+
+// Collects every problem so that one run of the program shows them all.
+class Problems {
+public:
+    void add(const QString& section, const QString& key, const QString& what) {
+        m_lines << QStringLiteral("[%1] %2: %3").arg(section, key, what);
+    }
+    bool isEmpty() const { return m_lines.isEmpty(); }
+    QString text() const { return m_lines.join(QLatin1Char('\n')); }
+
+private:
+    QStringList m_lines;
+};
+
+// A value that must be one string. QSettings splits unquoted values at commas.
+std::optional<QString> readString(QSettings& settings, const QString& section, const QString& key,
+                                  Problems& problems) {
+    const QString path = section + QLatin1Char('/') + key;
+    if (!settings.contains(path)) return std::nullopt;
+    const QVariant value = settings.value(path);
+    if (value.typeId() == QMetaType::QStringList) {
+        problems.add(section, key,
+                     QStringLiteral("contains a comma; put the whole value in double quotes"));
+        return std::nullopt;
+    }
+    return value.toString().trimmed();
+}
+
+std::optional<qint64> readInteger(QSettings& settings, const QString& section, const QString& key,
+                                  qint64 min, qint64 max, const QString& unit, Problems& problems) {
+    const std::optional<QString> text = readString(settings, section, key, problems);
+    if (!text) return std::nullopt;
+    bool ok = false;
+    const qint64 value = text->toLongLong(&ok);
+    if (!ok || value < min || value > max) {
+        problems.add(section, key,
+                     QStringLiteral("'%1' is not a whole number of %2 from %3 to %4")
+                         .arg(*text, unit)
+                         .arg(min)
+                         .arg(max));
+        return std::nullopt;
+    }
+    return value;
+}
+
+void checkUnknownKeys(QSettings& settings, Config& config) {
+    for (const QString& path : settings.allKeys()) {
+        const qsizetype slash = path.indexOf(QLatin1Char('/'));
+        const QString section = slash < 0 ? QString() : path.left(slash);
+        const QString key = slash < 0 ? path : path.mid(slash + 1);
+        const bool known = (section == QLatin1String("account") && kAccountKeys.contains(key)) ||
+                           (section == QLatin1String("sip") && kSipKeys.contains(key));
+        if (!known) {
+            config.warnings
+                << (section.isEmpty()
+                        ? QStringLiteral("key '%1' outside any section is ignored").arg(key)
+                        : QStringLiteral("[%1] %2: unknown key, ignored").arg(section, key));
+        }
+    }
+}
+
+void readAccount(QSettings& settings, Config& config, Problems& problems) {
+    const QString s = QStringLiteral("account");
+    AccountConfig& account = config.account;
+
+    QString aorUser;
+    if (const auto aor = readString(settings, s, QStringLiteral("aor"), problems)) {
+        const QByteArray bytes = aor->toUtf8();
+        const Result<sip::Uri> uri = sip::Uri::parse(bytes);
+        if (aor->isEmpty()) {
+            problems.add(s, QStringLiteral("aor"), QStringLiteral("is empty"));
+        } else if (!uri) {
+            problems.add(s, QStringLiteral("aor"),
+                         QStringLiteral("'%1' is not a SIP URI: %2").arg(*aor, uri.error().reason));
+        } else if (!uri->isSip()) {
+            problems.add(s, QStringLiteral("aor"),
+                         QStringLiteral("'%1' must be a sip: or sips: URI").arg(*aor));
+        } else if (uri->user.isEmpty()) {
+            problems.add(s, QStringLiteral("aor"),
+                         QStringLiteral("'%1' has no user part (sip:user@domain)").arg(*aor));
+        } else {
+            account.aor = *aor;
+            aorUser = QString::fromUtf8(sip::percentDecode(uri->user));
+        }
+    } else if (!settings.contains(s + QStringLiteral("/aor"))) {
+        problems.add(s, QStringLiteral("aor"),
+                     QStringLiteral("missing; the address of record to register, "
+                                    "like sip:alice@example.com"));
+    }
+
+    account.authUser =
+        readString(settings, s, QStringLiteral("auth_user"), problems).value_or(QString());
+    if (account.authUser.isEmpty()) account.authUser = aorUser;
+    // The password is used as written: leading or trailing blanks may be part of it.
+    if (settings.contains(s + QStringLiteral("/password"))) {
+        const QVariant value = settings.value(s + QStringLiteral("/password"));
+        if (value.typeId() == QMetaType::QStringList) {
+            problems.add(s, QStringLiteral("password"),
+                         QStringLiteral("contains a comma; put the whole value in double quotes"));
+        } else {
+            account.password = value.toString();
+        }
+    }
+
+    if (const auto proxy = readString(settings, s, QStringLiteral("proxy"), problems);
+        proxy && !proxy->isEmpty()) {
+        const Result<HostPort> hostPort = parseHostPort(*proxy);
+        if (!hostPort) {
+            problems.add(s, QStringLiteral("proxy"),
+                         QStringLiteral("'%1': %2").arg(*proxy, hostPort.error().reason));
+        } else if (hostPort->hasPort && hostPort->port == 0) {
+            problems.add(s, QStringLiteral("proxy"),
+                         QStringLiteral("'%1': port 0 cannot be reached").arg(*proxy));
+        } else {
+            account.proxyHost = hostPort->host;
+            account.proxyPort = hostPort->port;
+        }
+    }
+
+    if (const auto transport = readString(settings, s, QStringLiteral("transport"), problems)) {
+        if (const auto protocol = protocolOf(*transport)) {
+            account.transport = *protocol;
+        } else {
+            problems.add(s, QStringLiteral("transport"),
+                         QStringLiteral("'%1' is not one of: udp, tcp").arg(*transport));
+        }
+    }
+
+    if (const auto expires = readInteger(settings, s, QStringLiteral("expires"), kMinExpires,
+                                         kMaxExpires, QStringLiteral("seconds"), problems)) {
+        account.expires = static_cast<quint32>(*expires);
+    }
+}
+
+void readSip(QSettings& settings, Config& config, Problems& problems) {
+    const QString s = QStringLiteral("sip");
+    SipConfig& sip = config.sip;
+
+    const QString listenPath = s + QStringLiteral("/listen");
+    if (settings.contains(listenPath)) {
+        // A comma-separated list: QSettings already split it.
+        const QStringList entries = settings.value(listenPath).toStringList();
+        for (const QString& entry : entries) {
+            const QString trimmed = entry.trimmed();
+            if (trimmed.isEmpty()) continue;
+            const Result<ListenAddress> address = parseListenAddress(trimmed);
+            if (address) {
+                sip.listen.push_back(*address);
+            } else {
+                problems.add(s, QStringLiteral("listen"), address.error().reason);
+            }
+        }
+        if (entries.join(QString()).trimmed().isEmpty())
+            problems.add(s, QStringLiteral("listen"), QStringLiteral("is empty"));
+    }
+
+    const QString ms = QStringLiteral("milliseconds");
+    if (const auto t1 = readInteger(settings, s, QStringLiteral("t1_ms"), kMinTimerMs, kMaxTimerMs,
+                                    ms, problems))
+        sip.t1 = base::Duration(*t1);
+    if (const auto t2 = readInteger(settings, s, QStringLiteral("t2_ms"), kMinTimerMs, kMaxTimerMs,
+                                    ms, problems))
+        sip.t2 = base::Duration(*t2);
+    if (const auto t4 = readInteger(settings, s, QStringLiteral("t4_ms"), kMinTimerMs, kMaxTimerMs,
+                                    ms, problems))
+        sip.t4 = base::Duration(*t4);
+    // RFC 3261 §17.1.2.2: retransmissions double from T1 up to T2.
+    if (sip.t2 < sip.t1) {
+        problems.add(
+            s, QStringLiteral("t2_ms"),
+            QStringLiteral("%1 is less than t1_ms (%2)").arg(sip.t2.count()).arg(sip.t1.count()));
+    }
+}
+
+}  // namespace
+
+QString ListenAddress::toString() const {
+    const QString host = address.protocol() == QAbstractSocket::IPv6Protocol
+                             ? QStringLiteral("[%1]").arg(address.toString())
+                             : address.toString();
+    return QStringLiteral("%1:%2:%3").arg(protocolText(protocol), host).arg(port);
+}
+
+Result<ListenAddress> parseListenAddress(const QString& text) {
+    const qsizetype colon = text.indexOf(QLatin1Char(':'));
+    if (colon < 0) {
+        return fail(ErrorKind::Config,
+                    QStringLiteral("'%1' is not of the form protocol:address:port, "
+                                   "like udp:127.0.0.1:5060")
+                        .arg(text));
+    }
+    const std::optional<transport::Protocol> protocol = protocolOf(text.left(colon));
+    if (!protocol) {
+        return fail(ErrorKind::Config, QStringLiteral("'%1': protocol '%2' is not one of: udp, tcp")
+                                           .arg(text, text.left(colon)));
+    }
+    const Result<HostPort> hostPort = parseHostPort(text.mid(colon + 1));
+    if (!hostPort)
+        return fail(ErrorKind::Config,
+                    QStringLiteral("'%1': %2").arg(text, hostPort.error().reason));
+    if (!hostPort->hasPort) {
+        return fail(ErrorKind::Config,
+                    QStringLiteral("'%1' has no port (use 0 for any free port)").arg(text));
+    }
+    const QHostAddress address(hostPort->host);
+    if (address.isNull()) {
+        return fail(ErrorKind::Config,
+                    QStringLiteral("'%1': '%2' is not an IP address").arg(text, hostPort->host));
+    }
+    return ListenAddress{*protocol, address, hostPort->port};
+}
+
+Result<Config> parseConfig(QSettings& settings) {
+    if (settings.status() == QSettings::FormatError) {
+        return fail(ErrorKind::Config,
+                    QStringLiteral("%1: not a valid INI file").arg(settings.fileName()));
+    }
+    Config config;
+    Problems problems;
+    checkUnknownKeys(settings, config);
+    readAccount(settings, config, problems);
+    readSip(settings, config, problems);
+
+    if (problems.isEmpty()) {
+        const transport::Protocol wanted = config.account.transport;
+        if (config.sip.listen.empty()) {
+            // Without [sip] listen: any address, any free port, on the account's transport.
+            config.sip.listen.push_back(
+                ListenAddress{wanted, QHostAddress(QHostAddress::AnyIPv4), 0});
+        } else if (std::none_of(config.sip.listen.begin(), config.sip.listen.end(),
+                                [&](const ListenAddress& a) { return a.protocol == wanted; })) {
+            problems.add(QStringLiteral("sip"), QStringLiteral("listen"),
+                         QStringLiteral("no %1 address, but [account] transport is %1")
+                             .arg(protocolText(wanted)));
+        }
+    }
+    if (!problems.isEmpty()) {
+        const QString prefix =
+            settings.fileName().isEmpty() ? QString() : settings.fileName() + QStringLiteral(": ");
+        return fail(ErrorKind::Config,
+                    prefix + QStringLiteral("invalid configuration\n") + problems.text());
+    }
+    return config;
+}
+
+Result<Config> loadConfig(const QString& path) {
+    const QFileInfo info(path);
+    if (!info.exists())
+        return fail(ErrorKind::Config, QStringLiteral("%1: no such file").arg(path));
+    if (!info.isFile() || !info.isReadable())
+        return fail(ErrorKind::Config, QStringLiteral("%1: not a readable file").arg(path));
+    QSettings settings(path, QSettings::IniFormat);
+    return parseConfig(settings);
+}
+
+}  // namespace sb::app

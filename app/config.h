@@ -1,0 +1,68 @@
+#pragma once
+
+#include <QHostAddress>
+#include <QSettings>
+#include <QString>
+#include <QStringList>
+
+#include <vector>
+
+#include "base/result.h"
+#include "base/timer_queue.h"
+#include "transport/transport.h"
+
+namespace sb::app {
+
+// Where the SIP core listens: "udp:127.0.0.1:0", "tcp:[::1]:5060" ([sip] listen).
+struct ListenAddress {
+    transport::Protocol protocol = transport::Protocol::Udp;
+    QHostAddress address;
+    quint16 port = 0;  // 0: any free port
+
+    QString toString() const;
+};
+
+// [account]: the identity the console registers (RFC 3261 §10).
+struct AccountConfig {
+    QString aor;       // sip:alice@example.com
+    QString authUser;  // digest user name; defaults to the AOR's user part
+    QString password;
+    QString proxyHost;      // outbound proxy; empty: the AOR's domain
+    quint16 proxyPort = 0;  // 0: default port of the transport
+    transport::Protocol transport = transport::Protocol::Udp;
+    quint32 expires = 3600;  // requested registration lifetime in seconds
+};
+
+// [sip]: the SIP core itself.
+struct SipConfig {
+    std::vector<ListenAddress> listen;
+    // RFC 3261 §17.1.1.1, Table 4: T1, T2, T4.
+    base::Duration t1{500};
+    base::Duration t2{4000};
+    base::Duration t4{5000};
+};
+
+struct Config {
+    AccountConfig account;
+    SipConfig sip;
+    // Keys we do not know (typos, keys of a newer version): reported, not fatal.
+    QStringList warnings;
+};
+
+// Limits of the keys, shared with the documentation and the tests.
+constexpr quint32 kMinExpires = 1;
+constexpr quint32 kMaxExpires = 604800;  // one week
+constexpr int kMinTimerMs = 10;
+constexpr int kMaxTimerMs = 600000;
+
+// Reads and validates an INI file (QSettings::IniFormat). On failure the Error
+// (ErrorKind::Config) lists every problem, one per line, as "[section] key: what is wrong".
+Result<Config> loadConfig(const QString& path);
+
+// The same on already opened settings (tests build them from a string).
+Result<Config> parseConfig(QSettings& settings);
+
+// "udp:HOST:PORT" / "tcp:[V6]:PORT" → ListenAddress, or a message saying what is wrong.
+Result<ListenAddress> parseListenAddress(const QString& text);
+
+}  // namespace sb::app

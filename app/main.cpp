@@ -1,0 +1,266 @@
+// switchboard: the attendant console. GUI by default, JSON lines with --headless.
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QFile>
+#include <QFileInfo>
+#include <QLoggingCategory>
+#include <QMessageBox>
+#include <QProcessEnvironment>
+#include <QStandardPaths>
+
+#include <unistd.h>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+#include "app/account_session.h"
+#include "app/config.h"
+#include "app/display_check.h"
+#include "app/headless_front_end.h"
+#include "app/signal_watcher.h"
+#include "app/stdin_reader.h"
+#include "app/window_front_end.h"
+#include "base/sip_trace.h"
+#include "ui/main_window.h"
+
+namespace {
+
+// Exit statuses (README, docs/headless.md).
+constexpr int kExitOk = 0;
+constexpr int kExitStartFailed = 1;  // the SIP core could not start (listen address taken...)
+constexpr int kExitUsage = 2;        // bad command line or configuration, no display
+
+struct Options {
+    bool headless = false;
+    bool verbose = false;
+    QString configPath;
+    QString sipTracePath;
+};
+
+void printError(const QString& message) {
+    std::fprintf(stderr, "switchboard: %s\n", qPrintable(message));
+}
+
+// Parsed before any QCoreApplication exists: which kind of application object to make
+// depends on --headless.
+std::optional<int> parseCommandLine(const QStringList& arguments, Options& options) {
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Switchboard, an attendant console for SIP telephony.\n"
+        "Shows a window by default; with --headless it runs without one and speaks JSON\n"
+        "lines on stdin/stdout (see docs/headless.md)."));
+    const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")},
+                                  QStringLiteral("Show this help and exit."));
+    const QCommandLineOption version(QStringLiteral("version"),
+                                     QStringLiteral("Print the version and exit."));
+    const QCommandLineOption headless(
+        QStringLiteral("headless"),
+        QStringLiteral("Run without a window: JSON events on stdout, commands on stdin. "
+                       "Needs --config."));
+    const QCommandLineOption config(QStringLiteral("config"),
+                                    QStringLiteral("Read the account and SIP settings from the "
+                                                   "INI file <file>."),
+                                    QStringLiteral("file"));
+    const QCommandLineOption verbose({QStringLiteral("v"), QStringLiteral("verbose")},
+                                     QStringLiteral("Log debug messages of every switchboard.* "
+                                                    "category to stderr."));
+    const QCommandLineOption sipTrace(QStringLiteral("sip-trace"),
+                                      QStringLiteral("Append every SIP message sent or received "
+                                                     "to <file>, credentials redacted."),
+                                      QStringLiteral("file"));
+    parser.addOptions({help, version, headless, config, verbose, sipTrace});
+
+    if (!parser.parse(arguments)) {
+        printError(parser.errorText() + QStringLiteral("\nTry 'switchboard --help'."));
+        return kExitUsage;
+    }
+    if (!parser.positionalArguments().isEmpty()) {
+        printError(QStringLiteral("unexpected argument '%1'\nTry 'switchboard --help'.")
+                       .arg(parser.positionalArguments().constFirst()));
+        return kExitUsage;
+    }
+    if (parser.isSet(help)) {
+        // No QCoreApplication exists yet to tell the parser our name.
+        QString text = parser.helpText();
+        text.replace(QStringLiteral("<executable_name>"), QStringLiteral("switchboard"));
+        std::fputs(qPrintable(text), stdout);
+        std::fputs(
+            "\nWithout --headless a display is needed; on a machine without one, run\n"
+            "  switchboard --headless --config FILE\n"
+            "(resources/switchboard.sample.ini documents every key).\n",
+            stdout);
+        return kExitOk;
+    }
+    if (parser.isSet(version)) {
+        std::printf("switchboard %s\n", SB_VERSION);
+        return kExitOk;
+    }
+    options.headless = parser.isSet(headless);
+    options.verbose = parser.isSet(verbose);
+    options.configPath = parser.value(config);
+    options.sipTracePath = parser.value(sipTrace);
+    return std::nullopt;
+}
+
+std::optional<sb::app::Config> readConfig(const QString& path) {
+    const sb::Result<sb::app::Config> config = sb::app::loadConfig(path);
+    if (!config) {
+        printError(config.error().reason);
+        return std::nullopt;
+    }
+    for (const QString& warning : config->warnings)
+        printError(QStringLiteral("%1: warning: %2").arg(path, warning));
+    return *config;
+}
+
+std::unique_ptr<sb::base::FileSipTrace> openSipTrace(const QString& path, bool& ok) {
+    ok = true;
+    if (path.isEmpty()) return nullptr;
+    auto trace = std::make_unique<sb::base::FileSipTrace>(path);
+    if (!trace->isOpen()) {
+        printError(QStringLiteral("cannot open the SIP trace file %1: %2")
+                       .arg(path, trace->errorString()));
+        ok = false;
+        return nullptr;
+    }
+    return trace;
+}
+
+void setUpApplication() {
+    QCoreApplication::setApplicationName(QStringLiteral("switchboard"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(SB_VERSION));
+}
+
+int runHeadless(int argc, char** argv, const Options& options) {
+    if (options.configPath.isEmpty()) {
+        printError(
+            QStringLiteral("--headless needs --config FILE (see "
+                           "resources/switchboard.sample.ini)"));
+        return kExitUsage;
+    }
+    QCoreApplication app(argc, argv);
+    setUpApplication();
+    std::optional<sb::app::Config> config = readConfig(options.configPath);
+    if (!config) return kExitUsage;
+    bool traceOk = false;
+    const auto trace = openSipTrace(options.sipTracePath, traceOk);
+    if (!traceOk) return kExitUsage;
+
+    // A reader that goes away must not kill us with SIGPIPE before we unregister.
+    std::signal(SIGPIPE, SIG_IGN);
+    QFile out;
+    // By descriptor, not FILE*: stdio would buffer a pipe and hold events back.
+    if (!out.open(STDOUT_FILENO, QIODevice::WriteOnly | QIODevice::Unbuffered)) {
+        printError(QStringLiteral("cannot write to stdout"));
+        return kExitStartFailed;
+    }
+
+    sb::app::AccountSession session(std::move(*config));
+    session.setSipTrace(trace.get());
+    if (const sb::Result<void> opened = session.open(); !opened) {
+        printError(opened.error().reason);
+        return kExitStartFailed;
+    }
+
+    sb::app::HeadlessFrontEnd frontEnd(session, out);
+    QObject::connect(&frontEnd, &sb::app::HeadlessFrontEnd::finished, &app,
+                     [&app](int code) { app.exit(code); });
+    sb::app::StdinReader input;
+    QObject::connect(&input, &sb::app::StdinReader::lineReceived, &frontEnd,
+                     &sb::app::HeadlessFrontEnd::handleLine);
+    QObject::connect(&input, &sb::app::StdinReader::endOfInput, &frontEnd,
+                     &sb::app::HeadlessFrontEnd::requestQuit);
+    sb::app::SignalWatcher termination;
+    if (termination.install()) {
+        QObject::connect(&termination, &sb::app::SignalWatcher::terminationRequested, &frontEnd,
+                         &sb::app::HeadlessFrontEnd::requestQuit);
+    }
+
+    frontEnd.announceStart(QStringLiteral(SB_VERSION));
+    session.startRegistration();
+    input.start();
+    return app.exec();
+}
+
+// Without --config the window looks for ~/.config/switchboard/switchboard.ini.
+QString defaultConfigPath() {
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation);
+    const QString path = dir + QStringLiteral("/switchboard.ini");
+    return QFileInfo::exists(path) ? path : QString();
+}
+
+int runWindow(int argc, char** argv, const Options& options) {
+    const sb::app::DisplayCheck display =
+        sb::app::checkDisplay(QProcessEnvironment::systemEnvironment());
+    if (!display.available) {
+        printError(QStringLiteral("cannot show a window: %1.\n"
+                                  "To run without a window, use headless mode:\n"
+                                  "  switchboard --headless --config FILE\n"
+                                  "It prints JSON events on stdout and reads commands on stdin "
+                                  "(docs/headless.md);\n"
+                                  "resources/switchboard.sample.ini documents the configuration.")
+                       .arg(display.reason));
+        return kExitUsage;
+    }
+    QApplication app(argc, argv);
+    setUpApplication();
+    // Closing the window first unregisters; the front end ends the loop afterwards.
+    QApplication::setQuitOnLastWindowClosed(false);
+
+    const QString configPath =
+        options.configPath.isEmpty() ? defaultConfigPath() : options.configPath;
+    std::unique_ptr<sb::app::AccountSession> session;
+    bool traceOk = false;
+    const auto trace = openSipTrace(options.sipTracePath, traceOk);
+    if (!traceOk) return kExitUsage;
+    if (!configPath.isEmpty()) {
+        // Started from a desktop menu nobody reads stderr: say it in a window too.
+        const sb::Result<sb::app::Config> config = sb::app::loadConfig(configPath);
+        if (!config) {
+            printError(config.error().reason);
+            QMessageBox::critical(nullptr, QObject::tr("Switchboard"), config.error().reason);
+            return kExitUsage;
+        }
+        for (const QString& warning : config->warnings)
+            printError(QStringLiteral("%1: warning: %2").arg(configPath, warning));
+        session = std::make_unique<sb::app::AccountSession>(*config);
+        session->setSipTrace(trace.get());
+        if (const sb::Result<void> opened = session->open(); !opened) {
+            printError(opened.error().reason);
+            QMessageBox::critical(nullptr, QObject::tr("Switchboard"), opened.error().reason);
+            return kExitStartFailed;
+        }
+    }
+
+    sb::ui::MainWindow window;
+    sb::app::WindowFrontEnd frontEnd(session.get(), window);
+    QObject::connect(&frontEnd, &sb::app::WindowFrontEnd::finished, &app,
+                     [&app](int code) { app.exit(code); });
+    sb::app::SignalWatcher termination;
+    if (termination.install()) {
+        QObject::connect(&termination, &sb::app::SignalWatcher::terminationRequested, &frontEnd,
+                         &sb::app::WindowFrontEnd::requestQuit);
+    }
+    window.show();
+    if (session) session->startRegistration();
+    return app.exec();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    QStringList arguments;
+    for (int i = 0; i < argc; ++i)
+        arguments << QString::fromLocal8Bit(argv[i]);
+    Options options;
+    if (const std::optional<int> exitCode = parseCommandLine(arguments, options)) return *exitCode;
+
+    // Quiet by default (warnings only, see base/log.cpp); --verbose opens every category.
+    if (options.verbose)
+        QLoggingCategory::setFilterRules(QStringLiteral("switchboard.*.debug=true"));
+
+    return options.headless ? runHeadless(argc, argv, options) : runWindow(argc, argv, options);
+}

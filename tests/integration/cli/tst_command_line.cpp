@@ -1,0 +1,161 @@
+// The `switchboard` executable's command line: --help, --version, refusals with exit
+// status 2 and a message that says what to do, and a listen address in use (status 1).
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QUdpSocket>
+
+#include "switchboard_process.h"
+
+using sb::itest::SwitchboardProcess;
+
+namespace {
+
+struct Run {
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+}  // namespace
+
+class TstCommandLine : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+
+    static Run run(const QStringList& arguments, const QProcessEnvironment& environment,
+                   const QByteArray& input = {}) {
+        QProcess process;
+        process.setProcessEnvironment(environment);
+        process.start(SwitchboardProcess::binary(), arguments);
+        Run result;
+        if (!process.waitForStarted(5000)) return result;
+        process.write(input);
+        process.closeWriteChannel();
+        if (!process.waitForFinished(15000)) {
+            process.kill();
+            process.waitForFinished(5000);
+            return result;
+        }
+        result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+        result.out = QString::fromUtf8(process.readAllStandardOutput());
+        result.err = QString::fromUtf8(process.readAllStandardError());
+        return result;
+    }
+
+    static QProcessEnvironment withoutDisplay() {
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.remove(QStringLiteral("DISPLAY"));
+        environment.remove(QStringLiteral("WAYLAND_DISPLAY"));
+        environment.remove(QStringLiteral("QT_QPA_PLATFORM"));
+        return environment;
+    }
+
+    QString writeConfig(const QString& name, const QString& text) {
+        const QString path = m_dir.filePath(name);
+        QFile file(path);
+        if (!file.open(QIODevice::WriteOnly)) qFatal("cannot write %s", qPrintable(path));
+        file.write(text.toUtf8());
+        return path;
+    }
+
+private slots:
+    void initTestCase() { QVERIFY(m_dir.isValid()); }
+
+    void version() {
+        const Run r = run({QStringLiteral("--version")}, withoutDisplay());
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out, QStringLiteral("switchboard " SB_VERSION "\n"));
+    }
+
+    void help() {
+        const Run r = run({QStringLiteral("--help")}, withoutDisplay());
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(r.out.startsWith(QStringLiteral("Usage: switchboard [options]")));
+        for (const char* option : {"--headless", "--config <file>", "--verbose",
+                                   "--sip-trace <file>", "--version", "--help"})
+            QVERIFY2(r.out.contains(QLatin1String(option)), option);
+    }
+
+    void unknownOption() {
+        const Run r = run({QStringLiteral("--frobnicate")}, withoutDisplay());
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.err.contains(QStringLiteral("Unknown option 'frobnicate'")));
+        QVERIFY(r.err.contains(QStringLiteral("switchboard --help")));
+    }
+
+    void noDisplayExplainsHeadless() {
+        // Without a display the window is not attempted: no hang, no crash, advice.
+        const Run r = run({}, withoutDisplay());
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(QStringLiteral("cannot show a window")), qPrintable(r.err));
+        QVERIFY(r.err.contains(QStringLiteral("switchboard --headless --config FILE")));
+        QVERIFY(r.out.isEmpty());
+    }
+
+    void headlessNeedsConfig() {
+        const Run r = run({QStringLiteral("--headless")}, withoutDisplay());
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.err.contains(QStringLiteral("--headless needs --config FILE")));
+    }
+
+    void invalidConfigNamesTheKeys() {
+        const QString path = writeConfig(
+            QStringLiteral("bad.ini"),
+            QStringLiteral("[account]\naor = sip:a@b.c\ntransport = sctp\nexpires = soon\n"));
+        const Run r =
+            run({QStringLiteral("--headless"), QStringLiteral("--config"), path}, withoutDisplay());
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.out.isEmpty());  // no events before the configuration is valid
+        QVERIFY(
+            r.err.contains(QStringLiteral("[account] transport: 'sctp' is not one of: udp, tcp")));
+        QVERIFY(r.err.contains(QStringLiteral("[account] expires: 'soon'")));
+    }
+
+    void missingConfigFile() {
+        const Run r = run({QStringLiteral("--headless"), QStringLiteral("--config"),
+                           m_dir.filePath(QStringLiteral("absent.ini"))},
+                          withoutDisplay());
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.err.contains(QStringLiteral("absent.ini: no such file")));
+    }
+
+    void listenAddressInUse() {
+        QUdpSocket taken;
+        QVERIFY(taken.bind(QHostAddress::LocalHost, 0));
+        const QString path = writeConfig(
+            QStringLiteral("taken.ini"),
+            QStringLiteral("[account]\naor = sip:a@127.0.0.1\n[sip]\nlisten = udp:127.0.0.1:%1\n")
+                .arg(taken.localPort()));
+        const Run r =
+            run({QStringLiteral("--headless"), QStringLiteral("--config"), path}, withoutDisplay());
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(
+                     QStringLiteral("cannot listen on udp:127.0.0.1:%1").arg(taken.localPort())),
+                 qPrintable(r.err));
+    }
+
+    void endOfInputAtOnceQuits() {
+        // stdin at EOF from the start: started, then an orderly end with status 0. The
+        // registrar port has nobody behind it, so nothing is registered to remove.
+        QUdpSocket nobody;
+        QVERIFY(nobody.bind(QHostAddress::LocalHost, 0));
+        const QString path = writeConfig(
+            QStringLiteral("eof.ini"),
+            QStringLiteral("[account]\naor = sip:a@127.0.0.1:%1\n[sip]\nlisten = udp:127.0.0.1:0\n")
+                .arg(nobody.localPort()));
+        const Run r =
+            run({QStringLiteral("--headless"), QStringLiteral("--config"), path}, withoutDisplay());
+        QCOMPARE(r.exitCode, 0);
+        const QStringList lines = r.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QVERIFY2(lines.size() >= 2, qPrintable(r.out));
+        QVERIFY(lines.first().contains(QStringLiteral("\"event\":\"started\"")));
+        QVERIFY(lines.last().contains(QStringLiteral("\"state\":\"unregistered\"")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TstCommandLine)
+#include "tst_command_line.moc"

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <QProcess>
+#include <QString>
+#include <QStringList>
+#include <QTemporaryDir>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "base/result.h"
+
+namespace sb::itest {
+
+// One registration as `kamcmd ul.dump` lists it.
+struct Binding {
+    QString aor;      // user part (use_domain is off)
+    QString address;  // the Contact URI
+    QString callId;
+    int cseq = 0;
+    int expires = 0;  // seconds left
+};
+
+// A private Kamailio for one test: tests/integration/kamailio/registrar.cfg on
+// 127.0.0.1 (UDP and TCP on one free port), its own runtime directory with a fresh copy
+// of the db_text tables, started in the foreground and stopped by PID.
+class KamailioInstance {
+public:
+    struct Subscriber {
+        QString user;
+        QString password;
+    };
+    struct Options {
+        bool auth = true;  // challenge REGISTER (digest, qop=auth)
+        QString domain = QStringLiteral("switchboard.test");
+        quint32 minExpires = 1;
+        quint32 maxExpires = 3600;
+        std::vector<Subscriber> subscribers;
+    };
+
+    KamailioInstance();
+    ~KamailioInstance();
+    KamailioInstance(const KamailioInstance&) = delete;
+    KamailioInstance& operator=(const KamailioInstance&) = delete;
+
+    // Starts it and waits (bounded) until its UDP and TCP ports and its control socket
+    // are there. On failure the error carries the end of Kamailio's log.
+    Result<void> start(const Options& options);
+    // SIGTERM, then SIGKILL after a bound. Also done by the destructor.
+    void stop();
+
+    bool isRunning() const;
+    qint64 pid() const;
+    quint16 port() const { return m_port; }
+    const QString& domain() const { return m_options.domain; }
+    QString runDir() const;
+    QString logText() const;
+
+    // `kamcmd ul.dump` as text, and parsed.
+    QString ulDump(QString* error = nullptr) const;
+    std::vector<Binding> bindings(QString* error = nullptr) const;
+
+private:
+    Result<void> writeTables();
+
+    Options m_options;
+    std::unique_ptr<QTemporaryDir> m_dir;
+    QProcess m_process;
+    quint16 m_port = 0;
+};
+
+}  // namespace sb::itest

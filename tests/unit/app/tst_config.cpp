@@ -1,0 +1,250 @@
+// Tests app/config.*: reading the INI configuration and saying exactly what is wrong.
+
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "app/config.h"
+
+using sb::app::Config;
+using sb::app::loadConfig;
+using sb::app::parseListenAddress;
+using sb::transport::Protocol;
+
+class TstConfig : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    int m_files = 0;
+
+    // Writes `text` to a fresh file and loads it.
+    sb::Result<Config> load(const QByteArray& text) {
+        const QString path = m_dir.filePath(QStringLiteral("c%1.ini").arg(++m_files));
+        QFile file(path);
+        if (!file.open(QIODevice::WriteOnly)) qFatal("cannot write %s", qPrintable(path));
+        file.write(text);
+        file.close();
+        return loadConfig(path);
+    }
+
+    // The error text of a config that must fail.
+    QString problems(const QByteArray& text) {
+        const sb::Result<Config> config = load(text);
+        if (config) return QStringLiteral("<loaded without error>");
+        [&] { QCOMPARE(config.error().kind, sb::ErrorKind::Config); }();
+        return config.error().reason;
+    }
+
+private slots:
+    void initTestCase() { QVERIFY(m_dir.isValid()); }
+
+    void fullAccount() {
+        const auto config = load(
+            "; comment\n"
+            "[account]\n"
+            "aor = sip:alice@example.com\n"
+            "auth_user = alice-auth\n"
+            "password = \"s3cret,with;odd#chars\"\n"
+            "proxy = 127.0.0.1:5070\n"
+            "transport = TCP\n"
+            "expires = 120\n"
+            "[sip]\n"
+            "listen = udp:127.0.0.1:0, tcp:[::1]:5062\n"
+            "t1_ms = 50\n"
+            "t2_ms = 400\n"
+            "t4_ms = 500\n");
+        QVERIFY2(config, qPrintable(config ? QString() : config.error().reason));
+        QCOMPARE(config->account.aor, QStringLiteral("sip:alice@example.com"));
+        QCOMPARE(config->account.authUser, QStringLiteral("alice-auth"));
+        QCOMPARE(config->account.password, QStringLiteral("s3cret,with;odd#chars"));
+        QCOMPARE(config->account.proxyHost, QStringLiteral("127.0.0.1"));
+        QCOMPARE(config->account.proxyPort, quint16(5070));
+        QCOMPARE(config->account.transport, Protocol::Tcp);
+        QCOMPARE(config->account.expires, 120u);
+        QCOMPARE(config->sip.listen.size(), std::size_t(2));
+        QCOMPARE(config->sip.listen[0].protocol, Protocol::Udp);
+        QCOMPARE(config->sip.listen[0].address, QHostAddress(QStringLiteral("127.0.0.1")));
+        QCOMPARE(config->sip.listen[0].port, quint16(0));
+        QCOMPARE(config->sip.listen[1].protocol, Protocol::Tcp);
+        QCOMPARE(config->sip.listen[1].address, QHostAddress(QStringLiteral("::1")));
+        QCOMPARE(config->sip.listen[1].port, quint16(5062));
+        QCOMPARE(config->sip.listen[1].toString(), QStringLiteral("tcp:[::1]:5062"));
+        QCOMPARE(config->sip.t1.count(), 50);
+        QCOMPARE(config->sip.t2.count(), 400);
+        QCOMPARE(config->sip.t4.count(), 500);
+        QVERIFY(config->warnings.isEmpty());
+    }
+
+    void defaults() {
+        const auto config = load("[account]\naor = sip:bob@example.org\n");
+        QVERIFY2(config, qPrintable(config ? QString() : config.error().reason));
+        QCOMPARE(config->account.authUser, QStringLiteral("bob"));  // from the AOR
+        QVERIFY(config->account.password.isEmpty());
+        QVERIFY(config->account.proxyHost.isEmpty());
+        QCOMPARE(config->account.transport, Protocol::Udp);
+        QCOMPARE(config->account.expires, 3600u);
+        // Without [sip] listen: any IPv4 address, free port, the account's transport.
+        QCOMPARE(config->sip.listen.size(), std::size_t(1));
+        QCOMPARE(config->sip.listen[0].toString(), QStringLiteral("udp:0.0.0.0:0"));
+        QCOMPARE(config->sip.t1.count(), 500);  // RFC 3261 Table 4
+        QCOMPARE(config->sip.t2.count(), 4000);
+        QCOMPARE(config->sip.t4.count(), 5000);
+    }
+
+    void authUserIsUnescaped() {
+        const auto config = load("[account]\naor = sip:al%69ce@example.org\n");
+        QVERIFY(config);
+        QCOMPARE(config->account.authUser, QStringLiteral("alice"));
+    }
+
+    void proxyForms_data() {
+        QTest::addColumn<QByteArray>("proxy");
+        QTest::addColumn<QString>("host");
+        QTest::addColumn<int>("port");
+        QTest::newRow("name") << QByteArray("pbx.example.com") << "pbx.example.com" << 0;
+        QTest::newRow("name:port")
+            << QByteArray("pbx.example.com:5080") << "pbx.example.com" << 5080;
+        QTest::newRow("v4") << QByteArray("10.0.0.1") << "10.0.0.1" << 0;
+        QTest::newRow("[v6]") << QByteArray("[2001:db8::1]") << "2001:db8::1" << 0;
+        QTest::newRow("[v6]:port") << QByteArray("[::1]:5061") << "::1" << 5061;
+    }
+    void proxyForms() {
+        QFETCH(QByteArray, proxy);
+        QFETCH(QString, host);
+        QFETCH(int, port);
+        const auto config = load("[account]\naor = sip:a@b.c\nproxy = " + proxy + "\n");
+        QVERIFY2(config, qPrintable(config ? QString() : config.error().reason));
+        QCOMPARE(config->account.proxyHost, host);
+        QCOMPARE(int(config->account.proxyPort), port);
+    }
+
+    void missingFile() {
+        const sb::Result<Config> config = loadConfig(m_dir.filePath(QStringLiteral("nope.ini")));
+        QVERIFY(!config);
+        QCOMPARE(config.error().kind, sb::ErrorKind::Config);
+        QVERIFY(config.error().reason.contains(QStringLiteral("no such file")));
+    }
+
+    void missingAor() {
+        const QString text = problems("[account]\npassword = x\n");
+        QVERIFY2(text.contains(QStringLiteral("[account] aor: missing")), qPrintable(text));
+    }
+
+    // Each bad value names its section and key and says what is wrong with it.
+    void badValues_data() {
+        QTest::addColumn<QByteArray>("ini");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("aor not a URI") << QByteArray("[account]\naor = alice at example\n")
+                                       << "[account] aor: 'alice at example' is not a SIP URI";
+        QTest::newRow("aor tel") << QByteArray("[account]\naor = tel:+4930123\n")
+                                 << "[account] aor: 'tel:+4930123' must be a sip: or sips: URI";
+        QTest::newRow("aor without user") << QByteArray("[account]\naor = sip:example.com\n")
+                                          << "[account] aor: 'sip:example.com' has no user part";
+        QTest::newRow("aor empty") << QByteArray("[account]\naor =\n") << "[account] aor: is empty";
+        QTest::newRow("transport") << QByteArray("[account]\naor = sip:a@b.c\ntransport = sctp\n")
+                                   << "[account] transport: 'sctp' is not one of: udp, tcp";
+        QTest::newRow("expires text")
+            << QByteArray("[account]\naor = sip:a@b.c\nexpires = soon\n")
+            << "[account] expires: 'soon' is not a whole number of seconds from 1 to 604800";
+        QTest::newRow("expires zero") << QByteArray("[account]\naor = sip:a@b.c\nexpires = 0\n")
+                                      << "[account] expires: '0' is not a whole number of seconds";
+        QTest::newRow("expires too long")
+            << QByteArray("[account]\naor = sip:a@b.c\nexpires = 9999999\n")
+            << "[account] expires: '9999999' is not a whole number of seconds";
+        QTest::newRow("proxy port")
+            << QByteArray("[account]\naor = sip:a@b.c\nproxy = host:99999\n")
+            << "[account] proxy: 'host:99999': port '99999' is not a number from 0 to 65535";
+        QTest::newRow("proxy port zero")
+            << QByteArray("[account]\naor = sip:a@b.c\nproxy = host:0\n")
+            << "[account] proxy: 'host:0': port 0 cannot be reached";
+        QTest::newRow("proxy bare v6")
+            << QByteArray("[account]\naor = sip:a@b.c\nproxy = ::1\n")
+            << "[account] proxy: '::1': an IPv6 address must be written in brackets";
+        QTest::newRow("proxy unquoted comma")
+            << QByteArray("[account]\naor = sip:a@b.c\nproxy = a, b\n")
+            << "[account] proxy: contains a comma; put the whole value in double quotes";
+        QTest::newRow("password unquoted comma")
+            << QByteArray("[account]\naor = sip:a@b.c\npassword = a,b\n")
+            << "[account] password: contains a comma; put the whole value in double quotes";
+        QTest::newRow("listen protocol")
+            << QByteArray("[account]\naor = sip:a@b.c\n[sip]\nlisten = sctp:127.0.0.1:0\n")
+            << "[sip] listen: 'sctp:127.0.0.1:0': protocol 'sctp' is not one of: udp, tcp";
+        QTest::newRow("listen no port")
+            << QByteArray("[account]\naor = sip:a@b.c\n[sip]\nlisten = udp:127.0.0.1\n")
+            << "[sip] listen: 'udp:127.0.0.1' has no port";
+        QTest::newRow("listen host name")
+            << QByteArray("[account]\naor = sip:a@b.c\n[sip]\nlisten = udp:localhost:0\n")
+            << "[sip] listen: 'udp:localhost:0': 'localhost' is not an IP address";
+        QTest::newRow("listen lacks account transport")
+            << QByteArray(
+                   "[account]\naor = sip:a@b.c\ntransport = tcp\n[sip]\n"
+                   "listen = udp:127.0.0.1:0\n")
+            << "[sip] listen: no tcp address, but [account] transport is tcp";
+        QTest::newRow("t1 text")
+            << QByteArray("[account]\naor = sip:a@b.c\n[sip]\nt1_ms = fast\n")
+            << "[sip] t1_ms: 'fast' is not a whole number of milliseconds from 10 to 600000";
+        QTest::newRow("t2 below t1")
+            << QByteArray("[account]\naor = sip:a@b.c\n[sip]\nt1_ms = 800\nt2_ms = 400\n")
+            << "[sip] t2_ms: 400 is less than t1_ms (800)";
+    }
+    void badValues() {
+        QFETCH(QByteArray, ini);
+        QFETCH(QString, expected);
+        const QString text = problems(ini);
+        QVERIFY2(text.contains(expected), qPrintable(QStringLiteral("got: ") + text));
+        QVERIFY2(text.contains(QStringLiteral("invalid configuration")), qPrintable(text));
+    }
+
+    // Every problem of a file is reported at once, one per line.
+    void allProblemsAtOnce() {
+        const QString text =
+            problems("[account]\naor = nonsense\ntransport = x\nexpires = -1\n[sip]\nt1_ms = 1\n");
+        QVERIFY(text.contains(QStringLiteral("[account] aor:")));
+        QVERIFY(text.contains(QStringLiteral("[account] transport:")));
+        QVERIFY(text.contains(QStringLiteral("[account] expires:")));
+        QVERIFY(text.contains(QStringLiteral("[sip] t1_ms:")));
+        QCOMPARE(text.count(QLatin1Char('\n')), 4);  // the heading and four problems
+    }
+
+    void unknownKeysWarn() {
+        const auto config = load(
+            "[account]\naor = sip:a@b.c\npasswrod = typo\n[sip]\nlisten = udp:127.0.0.1:0\n"
+            "[extra]\nkey = 1\n");
+        QVERIFY(config);
+        QCOMPARE(config->warnings.size(), 2);
+        QVERIFY(
+            config->warnings.contains(QStringLiteral("[account] passwrod: unknown key, "
+                                                     "ignored")));
+        QVERIFY(config->warnings.contains(QStringLiteral("[extra] key: unknown key, ignored")));
+    }
+
+    void listenAddresses_data() {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QString>("normalised");
+        QTest::newRow("udp v4") << "udp:127.0.0.1:5060"
+                                << "udp:127.0.0.1:5060";
+        QTest::newRow("tcp any") << "TCP:0.0.0.0:0"
+                                 << "tcp:0.0.0.0:0";
+        QTest::newRow("v6") << "udp:[::1]:0"
+                            << "udp:[::1]:0";
+    }
+    void listenAddresses() {
+        QFETCH(QString, text);
+        QFETCH(QString, normalised);
+        const auto address = parseListenAddress(text);
+        QVERIFY2(address, qPrintable(address ? QString() : address.error().reason));
+        QCOMPARE(address->toString(), normalised);
+    }
+
+    void sampleConfigIsValid() {
+        // The documented sample must load cleanly: README and run.sh use it.
+        const QString path = qEnvironmentVariable("SB_SOURCE_DIR") +
+                             QStringLiteral("/resources/switchboard.sample.ini");
+        const sb::Result<Config> config = loadConfig(path);
+        QVERIFY2(config, qPrintable(config ? QString() : config.error().reason));
+        QVERIFY2(config->warnings.isEmpty(), qPrintable(config->warnings.join(QLatin1Char('\n'))));
+    }
+};
+
+QTEST_GUILESS_MAIN(TstConfig)
+#include "tst_config.moc"
