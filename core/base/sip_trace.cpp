@@ -17,29 +17,24 @@ bool isCredentialsHeader(QByteArrayView line) {
 }  // namespace
 
 QByteArray redactCredentials(QByteArrayView message) {
+    // Every line is checked, not only the first header section: a trace holds whatever a
+    // flow carried (sipfrag bodies, requests pipelined behind an unframeable one).
     QByteArray out;
     out.reserve(message.size());
     qsizetype pos = 0;
-    bool inHeaders = true;
     bool redacting = false;
     while (pos < message.size()) {
-        qsizetype end = message.indexOf('\n', pos);
+        const qsizetype end = message.indexOf('\n', pos);
         const qsizetype next = end < 0 ? message.size() : end + 1;
         const QByteArrayView line = message.sliced(pos, next - pos);
-        const QByteArrayView bare = line.trimmed();
-        if (!inHeaders) {
-            out.append(line);
-        } else if (bare.isEmpty()) {
-            inHeaders = false;  // the blank line ends the header section; the body is kept
-            redacting = false;
-            out.append(line);
-        } else if (redacting && (line.front() == ' ' || line.front() == '\t')) {
+        if (redacting && (line.front() == ' ' || line.front() == '\t') &&
+            !line.trimmed().isEmpty()) {
             // RFC 3261 §7.3.1: a continuation line belongs to the header above it.
         } else if (isCredentialsHeader(line)) {
             redacting = true;
             out.append(line.first(line.indexOf(':') + 1));
             out.append(" <redacted>");
-            out.append(line.endsWith("\r\n") ? "\r\n" : "\n");
+            out.append(line.endsWith("\r\n") ? "\r\n" : (line.endsWith("\n") ? "\n" : ""));
         } else {
             redacting = false;
             out.append(line);

@@ -20,7 +20,9 @@ Unexpected parseError(QString reason, qsizetype offset, int status = 400) {
     return fail(ErrorKind::Parse, std::move(reason), offset, status);
 }
 
-Unexpected limitError(QString reason, qsizetype offset, int status = 400) {
+// Every limit is answered 513 Message Too Large (RFC 3261 §21.5.14), with the reason
+// naming which limit it was.
+Unexpected limitError(QString reason, qsizetype offset, int status = 513) {
     return fail(ErrorKind::Limit, std::move(reason), offset, status);
 }
 
