@@ -2,7 +2,7 @@
 
 #include <QLoggingCategory>
 
-// One category per layer; quiet by default (only warnings), `--verbose` enables debug.
+// One category per layer; quiet by default (only warnings), `--verbose` enables every level.
 Q_DECLARE_LOGGING_CATEGORY(lcBase)
 Q_DECLARE_LOGGING_CATEGORY(lcSip)
 Q_DECLARE_LOGGING_CATEGORY(lcTransport)
