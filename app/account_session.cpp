@@ -1,13 +1,11 @@
 #include "app/account_session.h"
 
 #include <QTimer>
-#include <QUdpSocket>
 
 #include <chrono>
 
 #include "base/event_loop_timers.h"
 #include "base/log.h"
-#include "base/random.h"
 #include "sip/uri.h"
 #include "transaction/transaction_layer.h"
 #include "transport/server_locator.h"
@@ -21,27 +19,26 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Without an answer from DNS there is no registration client yet to back off; try again
-// after the client's own first back-off step.
-constexpr base::Duration kLocateRetry = 30s;
-
-bool isAnyAddress(const QHostAddress& address) {
-    return address == QHostAddress(QHostAddress::AnyIPv4) ||
-           address == QHostAddress(QHostAddress::AnyIPv6) ||
-           address == QHostAddress(QHostAddress::Any);
-}
-
-// The address this host uses towards `remote`: connecting a UDP socket sends nothing,
-// it only asks the routing table. Needed for a Contact when we listen on 0.0.0.0.
-QHostAddress sourceAddressTowards(const QHostAddress& remote) {
-    QUdpSocket probe;
-    probe.connectToHost(remote, 9);
-    if (!probe.waitForConnected(0) && probe.state() != QAbstractSocket::ConnectedState) return {};
-    return probe.localAddress();
-}
-
 quint32 wholeSecondsUp(base::Duration duration) {
     return static_cast<quint32>((std::max(duration, base::Duration::zero()) + 999ms) / 1s);
+}
+
+// RFC 3263 §4: the outbound proxy when one is set, else the AOR's domain, over the
+// configured transport.
+Result<transport::LocateQuery> registrarQuery(const AccountConfig& account) {
+    transport::LocateQuery query;
+    if (!account.proxyHost.isEmpty()) {
+        query.host = account.proxyHost.toUtf8();
+        if (account.proxyPort != 0) query.port = account.proxyPort;
+    } else {
+        const Result<sip::Uri> uri = sip::Uri::parse(account.aor.toUtf8());
+        if (!uri) return fail(uri.error());
+        Result<transport::LocateQuery> fromUri = transport::LocateQuery::fromUri(*uri);
+        if (!fromUri) return fail(fromUri.error());
+        query = *fromUri;
+    }
+    query.transport = account.transport;
+    return query;
 }
 
 }  // namespace
@@ -49,8 +46,16 @@ quint32 wholeSecondsUp(base::Duration duration) {
 // The core objects, in construction order; the transaction layer sits between the
 // transport and the registration, and this struct forwards transport events to both.
 struct AccountSession::Core final : transport::TransportUser, ua::RegistrationHandler {
-    Core(AccountSession& owner, const Config& config)
+    Core(AccountSession& owner, const Config& config, const AccountSessionSeams& seams)
         : session(owner),
+          ownTimers(seams.timers ? nullptr : std::make_unique<base::EventLoopTimers>()),
+          ownRandom(seams.random ? nullptr : std::make_unique<base::SystemRandom>()),
+          ownDns(seams.dns ? nullptr : std::make_unique<transport::SystemDnsResolver>()),
+          timers(seams.timers ? *seams.timers : *ownTimers),
+          random(seams.random ? *seams.random : *ownRandom),
+          dns(seams.dns ? *seams.dns : *ownDns),
+          sourceAddress(seams.sourceAddress ? seams.sourceAddress
+                                            : SourceAddressLookup(routedSourceAddress)),
           transport(timers),
           transactions(transport, timers, random,
                        transaction::TimerValues{config.sip.t1, config.sip.t2, config.sip.t4}),
@@ -62,7 +67,7 @@ struct AccountSession::Core final : transport::TransportUser, ua::RegistrationHa
     ~Core() override {
         registration.reset();
         if (lookup != 0) locator.cancel(lookup);
-        if (retryTimer != base::kNoTimer) timers.cancel(retryTimer);
+        if (stopTimer != base::kNoTimer) timers.cancel(stopTimer);
         transport.setUser(&transactions);
     }
 
@@ -94,7 +99,8 @@ struct AccountSession::Core final : transport::TransportUser, ua::RegistrationHa
         status.code = statusCode;
         // The client says "403 Forbidden"; the code has its own field.
         const QString prefix = QString::number(statusCode) + QLatin1Char(' ');
-        status.reason = reason.startsWith(prefix) ? reason.mid(prefix.size()) : reason;
+        status.reason =
+            statusCode != 0 && reason.startsWith(prefix) ? reason.mid(prefix.size()) : reason;
         status.retryIn = wholeSecondsUp(retryIn);
         session.report(status);
     }
@@ -108,21 +114,30 @@ struct AccountSession::Core final : transport::TransportUser, ua::RegistrationHa
         session.report(status);
         if (session.m_stopping) session.finishStop();
     }
+    void onTargetsNeeded() override { session.locateRegistrar(); }
 
     AccountSession& session;
-    base::EventLoopTimers timers;
-    base::SystemRandom random;
+    std::unique_ptr<base::EventLoopTimers> ownTimers;
+    std::unique_ptr<base::SystemRandom> ownRandom;
+    std::unique_ptr<transport::SystemDnsResolver> ownDns;
+    base::TimerQueue& timers;
+    base::Random& random;
+    transport::DnsResolver& dns;
+    SourceAddressLookup sourceAddress;
     transport::SipTransport transport;
     transaction::TransactionLayer transactions;
-    transport::SystemDnsResolver dns;
     transport::ServerLocator locator;
+    transport::LocateQuery query;
     std::unique_ptr<ua::RegistrationClient> registration;
     transport::ServerLocator::LookupId lookup = 0;
-    base::TimerId retryTimer = base::kNoTimer;
+    base::TimerId stopTimer = base::kNoTimer;
 };
 
 AccountSession::AccountSession(Config config, QObject* parent)
-    : QObject(parent), m_config(std::move(config)) {
+    : AccountSession(std::move(config), AccountSessionSeams{}, parent) {}
+
+AccountSession::AccountSession(Config config, AccountSessionSeams seams, QObject* parent)
+    : QObject(parent), m_config(std::move(config)), m_seams(std::move(seams)) {
     m_status.aor = m_config.account.aor;
 }
 
@@ -135,7 +150,7 @@ void AccountSession::setSipTrace(base::SipTrace* trace) {
 
 Result<void> AccountSession::open() {
     if (m_core) return {};
-    auto core = std::make_unique<Core>(*this, m_config);
+    auto core = std::make_unique<Core>(*this, m_config, m_seams);
     core->transport.setTrace(m_trace);
     for (const ListenAddress& listen : m_config.sip.listen) {
         const transport::Endpoint local{listen.protocol, listen.address, listen.port};
@@ -161,60 +176,15 @@ void AccountSession::startRegistration() {
     RegistrationStatus status = m_status;
     status.state = RegistrationStatus::State::Registering;
     report(status);
-    locateRegistrar();
-}
 
-void AccountSession::locateRegistrar() {
     const AccountConfig& account = m_config.account;
-    // RFC 3263 §4: the outbound proxy when one is set, else the AOR's domain, over the
-    // configured transport.
-    transport::LocateQuery query;
-    if (!account.proxyHost.isEmpty()) {
-        query.host = account.proxyHost.toUtf8();
-        if (account.proxyPort != 0) query.port = account.proxyPort;
-    } else {
-        const QByteArray aor = account.aor.toUtf8();
-        const Result<sip::Uri> uri = sip::Uri::parse(aor);
-        if (!uri) {
-            registrationImpossible(uri.error().reason);
-            return;
-        }
-        const Result<transport::LocateQuery> fromUri = transport::LocateQuery::fromUri(*uri);
-        if (!fromUri) {
-            registrationImpossible(fromUri.error().reason);
-            return;
-        }
-        query = *fromUri;
+    const Result<transport::LocateQuery> query = registrarQuery(account);
+    if (!query) {
+        registrationImpossible(query.error().reason);
+        return;
     }
-    query.transport = account.transport;
-    qCDebug(lcApp) << "locating" << query.host << "for" << account.aor;
-    m_core->lookup =
-        m_core->locator.locate(query, [this](Result<transport::ServerTargets> targets) {
-            m_core->lookup = 0;
-            if (!targets || targets->size() == 0) {
-                const QString why =
-                    targets ? QStringLiteral("no address found") : targets.error().reason;
-                RegistrationStatus status = m_status;
-                status.state = RegistrationStatus::State::Failed;
-                status.code = 0;
-                status.reason = QStringLiteral("cannot locate the registrar: %1").arg(why);
-                status.retryIn = wholeSecondsUp(kLocateRetry);
-                report(status);
-                m_core->retryTimer = m_core->timers.start(kLocateRetry, [this] {
-                    m_core->retryTimer = base::kNoTimer;
-                    locateRegistrar();
-                });
-                return;
-            }
-            std::vector<transport::Endpoint> proxies;
-            for (const transport::ServerTarget& target : targets->all())
-                proxies.push_back(target.endpoint);
-            startClient(std::move(proxies));
-        });
-}
+    m_core->query = *query;
 
-void AccountSession::startClient(std::vector<transport::Endpoint> proxies) {
-    const AccountConfig& account = m_config.account;
     ua::RegistrationOptions options;
     options.aor = account.aor.toUtf8();
     options.authUser = account.authUser.toUtf8();
@@ -222,20 +192,45 @@ void AccountSession::startClient(std::vector<transport::Endpoint> proxies) {
     options.expires = account.expires;
     options.transport = account.transport;
     options.userAgent = QByteArrayLiteral("Switchboard/" SB_VERSION);
-    options.localEndpoint = m_core->transport.localEndpoint(account.transport);
-    if (options.localEndpoint && isAnyAddress(options.localEndpoint->address) && !proxies.empty()) {
-        // A Contact must be reachable: name the interface that leads to the registrar.
-        const QHostAddress source = sourceAddressTowards(proxies.front().address);
-        if (!source.isNull()) options.localEndpoint->address = source;
-    }
-    options.proxies = std::move(proxies);
-
+    // RFC 3263 anew for every attempt from the first target (onTargetsNeeded), and a
+    // Contact that the current target can reach.
+    options.locateEachAttempt = true;
+    options.localEndpointFor = [core = m_core.get()](const transport::Endpoint& target) {
+        return contactEndpointFor(core->transport.listeningEndpoints(), target,
+                                  core->sourceAddress);
+    };
     m_core->registration = std::make_unique<ua::RegistrationClient>(
         m_core->transactions, m_core->timers, m_core->random, std::move(options), *m_core);
     if (const Result<void> started = m_core->registration->start(); !started) {
         m_core->registration.reset();
         registrationImpossible(started.error().reason);
     }
+}
+
+void AccountSession::locateRegistrar() {
+    if (!m_core || !m_core->registration || m_stopping) return;
+    if (m_core->lookup != 0) m_core->locator.cancel(m_core->lookup);
+    const QByteArray host = m_core->query.host;
+    qCDebug(lcApp) << "locating" << host << "for" << m_config.account.aor;
+    m_core->lookup = m_core->locator.locate(
+        m_core->query, [this, host](Result<transport::ServerTargets> targets) {
+            m_core->lookup = 0;
+            if (!m_core->registration) return;
+            if (!targets || targets->size() == 0) {
+                const QString why =
+                    targets ? QStringLiteral("no address found for %1").arg(QString::fromUtf8(host))
+                            : targets.error().reason;
+                // Retried on the registration's own back-off, reported as its failure.
+                m_core->registration->locateFailed(QStringLiteral("DNS lookup of %1 failed: %2")
+                                                       .arg(QString::fromUtf8(host), why));
+                return;
+            }
+            std::vector<transport::Endpoint> proxies;
+            for (const transport::ServerTarget& target : targets->all())
+                proxies.push_back(target.endpoint);
+            qCDebug(lcApp) << "registrar" << host << "is at" << proxies.size() << "target(s)";
+            m_core->registration->setProxies(std::move(proxies));
+        });
 }
 
 void AccountSession::registrationImpossible(const QString& reason) {
@@ -254,13 +249,12 @@ void AccountSession::stop(base::Duration bound) {
     if (m_core) {
         if (m_core->lookup != 0) m_core->locator.cancel(m_core->lookup);
         m_core->lookup = 0;
-        if (m_core->retryTimer != base::kNoTimer) m_core->timers.cancel(m_core->retryTimer);
-        m_core->retryTimer = base::kNoTimer;
     }
     if (m_core && m_core->registration) {
         // RFC 3261 §10.2.2: remove our binding; onUnregistered() finishes the stop, the
         // bound keeps a silent registrar from holding us up.
-        QTimer::singleShot(bound, this, [this] {
+        m_core->stopTimer = m_core->timers.start(bound, [this] {
+            m_core->stopTimer = base::kNoTimer;
             qCWarning(lcApp) << "no answer to the un-REGISTER in time; quitting anyway";
             finishStop();
         });
@@ -273,6 +267,10 @@ void AccountSession::stop(base::Duration bound) {
 void AccountSession::finishStop() {
     if (m_stopped) return;
     m_stopped = true;
+    if (m_core && m_core->stopTimer != base::kNoTimer) {
+        m_core->timers.cancel(m_core->stopTimer);
+        m_core->stopTimer = base::kNoTimer;
+    }
     if (m_status.state != RegistrationStatus::State::Unregistered) {
         RegistrationStatus status = m_status;
         status.state = RegistrationStatus::State::Unregistered;

@@ -7,21 +7,39 @@
 #include <vector>
 
 #include "app/config.h"
+#include "app/contact_endpoint.h"
 #include "app/registration_status.h"
+#include "base/random.h"
 #include "base/result.h"
 #include "base/sip_trace.h"
+#include "base/timer_queue.h"
+#include "transport/dns_resolver.h"
 #include "transport/transport.h"
 
 namespace sb::app {
 
+// What a test puts in place of the system: DNS answers, the clock with its timers,
+// randomness and the routing table. Null members mean the production ones
+// (QDnsLookup/QHostInfo, event-loop timers, SystemRandom, routedSourceAddress). What
+// is given must outlive the session.
+struct AccountSessionSeams {
+    transport::DnsResolver* dns = nullptr;
+    base::TimerQueue* timers = nullptr;
+    base::Random* random = nullptr;
+    SourceAddressLookup sourceAddress;
+};
+
 // Thin wiring of the SIP core for one account, shared by the window and headless mode:
-// transports on the configured listen addresses, the transaction layer, and the
-// registration client. Reports the registration's protocol moments as a Qt signal;
-// it keeps no protocol state of its own.
+// transports on the configured listen addresses, the transaction layer, RFC 3263
+// server location, and the registration client. The registrar is located afresh for
+// every attempt that starts from the first target, and the Contact follows the local
+// endpoint that reaches the current target. Reports the registration's protocol
+// moments as a Qt signal; it keeps no protocol state of its own.
 class AccountSession final : public QObject {
     Q_OBJECT
 public:
     explicit AccountSession(Config config, QObject* parent = nullptr);
+    AccountSession(Config config, AccountSessionSeams seams, QObject* parent = nullptr);
     ~AccountSession() override;
 
     // Where SIP messages are traced (redacted); not owned, must outlive the session.
@@ -48,12 +66,12 @@ private:
     struct Core;
 
     void locateRegistrar();
-    void startClient(std::vector<transport::Endpoint> proxies);
     void registrationImpossible(const QString& reason);
     void report(RegistrationStatus status);
     void finishStop();
 
     Config m_config;
+    AccountSessionSeams m_seams;
     base::SipTrace* m_trace = nullptr;
     std::unique_ptr<Core> m_core;
     RegistrationStatus m_status;

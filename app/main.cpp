@@ -65,7 +65,8 @@ std::optional<int> parseCommandLine(const QStringList& arguments, Options& optio
                                                    "INI file <file>."),
                                     QStringLiteral("file"));
     const QCommandLineOption verbose({QStringLiteral("v"), QStringLiteral("verbose")},
-                                     QStringLiteral("Log debug messages of every switchboard.* "
+                                     QStringLiteral("Log every message, debug and info "
+                                                    "included, of every switchboard.* "
                                                     "category to stderr."));
     const QCommandLineOption sipTrace(QStringLiteral("sip-trace"),
                                       QStringLiteral("Append every SIP message sent or received "
@@ -258,9 +259,9 @@ int main(int argc, char** argv) {
     Options options;
     if (const std::optional<int> exitCode = parseCommandLine(arguments, options)) return *exitCode;
 
-    // Quiet by default (warnings only, see base/log.cpp); --verbose opens every category.
-    if (options.verbose)
-        QLoggingCategory::setFilterRules(QStringLiteral("switchboard.*.debug=true"));
+    // Quiet by default (warnings only, see base/log.cpp); --verbose opens every level
+    // (debug and info) of every switchboard.* category.
+    if (options.verbose) QLoggingCategory::setFilterRules(QStringLiteral("switchboard.*=true"));
 
     return options.headless ? runHeadless(argc, argv, options) : runWindow(argc, argv, options);
 }

@@ -66,7 +66,8 @@ RegistrationClient::RegistrationClient(transaction::TransactionLayer& transactio
       m_random(random),
       m_options(std::move(options)),
       m_handler(handler),
-      m_digest(random) {}
+      m_digest(random),
+      m_backoff(random, m_options.backoffBase, m_options.backoffMax) {}
 
 RegistrationClient::~RegistrationClient() {
     abandonTransaction();
@@ -93,23 +94,18 @@ Result<void> RegistrationClient::start() {
                     ? aorText
                     : sip::quote(m_options.displayName.toUtf8()) + ' ' + aorText;
 
-    if (!m_options.contactUri.isEmpty()) {
-        m_contactUri = m_options.contactUri;
-    } else if (m_options.localEndpoint) {
-        const transport::Endpoint& local = *m_options.localEndpoint;
-        m_contactUri = "sip:";
-        if (!aor->user.isEmpty()) m_contactUri += aor->user.toByteArray() + '@';
-        m_contactUri += uriHost(local.address) + ':' + QByteArray::number(local.port);
-        if (local.protocol != transport::Protocol::Udp)
-            m_contactUri +=
-                ";transport=" + transport::protocolName(local.protocol).toByteArray().toLower();
-    } else {
+    m_contactUser = aor->user.toByteArray();
+    if (m_options.contactUri.isEmpty() && !m_options.localEndpointFor && !m_options.localEndpoint)
         return fail(ErrorKind::Config,
                     QStringLiteral("no contact URI and no local endpoint to build one from"));
-    }
+    // Known before the first target when it does not depend on one; else built per target.
+    m_contactUri = !m_options.contactUri.isEmpty() ? m_options.contactUri
+                   : !m_options.localEndpointFor && m_options.localEndpoint
+                       ? contactFrom(*m_options.localEndpoint)
+                       : QByteArray();
 
     m_destinations = m_options.proxies;
-    if (m_destinations.empty()) {
+    if (m_destinations.empty() && !m_options.locateEachAttempt) {
         QHostAddress address;
         if (!address.setAddress(QString::fromLatin1(aor->host)))
             return fail(ErrorKind::Config,
@@ -142,14 +138,11 @@ Result<void> RegistrationClient::start() {
     m_cseq = 0;
     m_requested = m_options.expires;
     m_granted = 0;
-    m_failures = 0;
-    m_intervalRetries = 0;
-    m_destination = 0;
-    m_state = State::Registering;
+    m_backoff.reset();
 
     SyncCall guard(*this);
-    qCDebug(lcUa) << "registering" << m_options.aor << "contact" << m_contactUri;
-    send();
+    qCDebug(lcUa) << "registering" << m_options.aor;
+    beginAttempt();
     return {};
 }
 
@@ -167,6 +160,7 @@ void RegistrationClient::stop() {
         case State::Unregistering:
             break;
         case State::Idle:
+        case State::Locating:
         case State::RetryWait:
         case State::Unregistered:
             finishUnregister();
@@ -179,8 +173,12 @@ void RegistrationClient::refreshNow() {
     if (m_state != State::Registered && m_state != State::RetryWait) return;
     if (m_transaction != kNoTransaction) return;
     cancelTimers();
-    if (m_state == State::RetryWait) m_state = State::Registering;
     m_intervalRetries = 0;
+    if (m_state == State::RetryWait) {
+        // A new attempt from the first target, as after the back-off.
+        beginAttempt();
+        return;
+    }
     send();
 }
 
@@ -192,17 +190,29 @@ void RegistrationClient::handleFlowFailure(const transport::Endpoint& remote) {
     refreshNow();
 }
 
-std::optional<transport::Endpoint> RegistrationClient::currentDestination() const {
-    if (m_destination >= m_destinations.size()) return std::nullopt;
-    return m_destinations[m_destination];
+void RegistrationClient::setProxies(std::vector<transport::Endpoint> proxies) {
+    SyncCall guard(*this);
+    m_options.proxies = std::move(proxies);
+    if (m_state != State::Locating) return;
+    if (m_options.proxies.empty()) {
+        failed(0, QStringLiteral("no next hop to send the REGISTER to"), std::nullopt);
+        return;
+    }
+    m_destinations = m_options.proxies;
+    m_destination = 0;
+    m_state = State::Registering;
+    send();
 }
 
-base::Duration RegistrationClient::nominalBackoff(int failures, base::Duration base,
-                                                  base::Duration max) {
-    base::Duration delay = base;
-    for (int i = 1; i < failures && delay < max; ++i)
-        delay *= 2;
-    return std::min(delay, max);
+void RegistrationClient::locateFailed(const QString& reason) {
+    SyncCall guard(*this);
+    if (m_state != State::Locating) return;
+    failed(0, reason, std::nullopt);
+}
+
+std::optional<transport::Endpoint> RegistrationClient::currentDestination() const {
+    if (m_state == State::Locating || m_destination >= m_destinations.size()) return std::nullopt;
+    return m_destinations[m_destination];
 }
 
 base::Duration RegistrationClient::refreshDelay(quint32 expires) {
@@ -212,28 +222,77 @@ base::Duration RegistrationClient::refreshDelay(quint32 expires) {
     return std::chrono::seconds(expires - 60);
 }
 
+void RegistrationClient::beginAttempt() {
+    m_destination = 0;
+    m_intervalRetries = 0;
+    if (m_options.locateEachAttempt) {
+        // RFC 3263 §4: locate afresh; the handler answers with setProxies/locateFailed.
+        m_state = State::Locating;
+        report([this] {
+            if (m_state == State::Locating) m_handler.onTargetsNeeded();
+        });
+        return;
+    }
+    if (!m_options.proxies.empty()) m_destinations = m_options.proxies;
+    m_state = State::Registering;
+    send();
+}
+
 void RegistrationClient::send() {
     sendTo(m_destination);
 }
 
 void RegistrationClient::sendTo(std::size_t index) {
     m_destination = index;
+    const transport::Endpoint target = m_destinations[index];
     const bool unregister = m_state == State::Unregistering;
+    if (!unregister) {
+        // The un-REGISTER removes the Contact last registered; a REGISTER names the
+        // address this target reaches us at.
+        const std::optional<QByteArray> contact = contactFor(target);
+        if (!contact) {
+            failOver(503, QStringLiteral("no local address reaches %1").arg(target.toString()),
+                     std::nullopt);
+            return;
+        }
+        if (*contact != m_contactUri)
+            qCDebug(lcUa) << "contact towards" << target.toString() << "is" << *contact;
+        m_contactUri = *contact;
+    }
     sip::Message request = buildRequest(unregister ? 0 : m_requested);
     m_digest.authorize(request);
-    auto id = m_transactions.sendRequest(std::move(request), m_destinations[index], this);
+    auto id = m_transactions.sendRequest(std::move(request), target, this);
     if (id) {
         m_transaction = *id;
         return;
     }
     // No transaction was created, so no callback will come: handle it as a transport error.
-    qCDebug(lcUa) << "REGISTER to" << m_destinations[index].toString()
-                  << "not sent:" << id.error().reason;
+    qCDebug(lcUa) << "REGISTER to" << target.toString() << "not sent:" << id.error().reason;
     if (unregister) {
         finishUnregister();
         return;
     }
     failOver(503, QStringLiteral("transport error: %1").arg(id.error().reason), std::nullopt);
+}
+
+std::optional<QByteArray> RegistrationClient::contactFor(const transport::Endpoint& target) const {
+    if (!m_options.contactUri.isEmpty()) return m_options.contactUri;
+    if (m_options.localEndpointFor) {
+        const std::optional<transport::Endpoint> local = m_options.localEndpointFor(target);
+        if (!local) return std::nullopt;
+        return contactFrom(*local);
+    }
+    if (m_options.localEndpoint) return contactFrom(*m_options.localEndpoint);
+    return std::nullopt;
+}
+
+QByteArray RegistrationClient::contactFrom(const transport::Endpoint& local) const {
+    QByteArray uri = "sip:";
+    if (!m_contactUser.isEmpty()) uri += m_contactUser + '@';
+    uri += uriHost(local.address) + ':' + QByteArray::number(local.port);
+    if (local.protocol != transport::Protocol::Udp)
+        uri += ";transport=" + transport::protocolName(local.protocol).toByteArray().toLower();
+    return uri;
 }
 
 sip::Message RegistrationClient::buildRequest(quint32 expires) {
@@ -345,7 +404,7 @@ void RegistrationClient::failOver(int statusCode, const QString& reason,
 
 void RegistrationClient::registered(const sip::Message& response) {
     m_digest.markAccepted();
-    m_failures = 0;
+    m_backoff.reset();
     m_intervalRetries = 0;
 
     // §10.2.4: the 200 lists every binding; ours carries the lifetime granted, which may
@@ -387,29 +446,21 @@ void RegistrationClient::registered(const sip::Message& response) {
 
 void RegistrationClient::failed(int statusCode, const QString& reason,
                                 std::optional<quint32> after) {
-    ++m_failures;
     m_digest.reset();
     m_destination = 0;
     m_granted = 0;
     m_intervalRetries = 0;
     cancelTimers();
 
-    // RFC 5626 §4.5: wait a random 50-100 % of the doubled delay, so that many clients
-    // failing together do not come back together.
-    const base::Duration nominal =
-        nominalBackoff(m_failures, m_options.backoffBase, m_options.backoffMax);
-    const quint64 half = quint64(nominal.count() / 2);
-    base::Duration delay =
-        base::Duration(qint64(nominal.count() - half + m_random.bounded(half + 1)));
-    if (after)
-        delay = std::max(
-            delay, std::min<base::Duration>(std::chrono::seconds(*after), m_options.backoffMax));
+    // RFC 5626 §4.5: a random 50-100 % of the doubled delay, so that many clients
+    // failing together do not come back together; Retry-After may ask for longer.
+    const base::Duration delay = m_backoff.failed(
+        after ? std::optional<base::Duration>(std::chrono::seconds(*after)) : std::nullopt);
 
     m_state = State::RetryWait;
     m_retryTimer = m_timers.start(delay, [this] {
         m_retryTimer = base::kNoTimer;
-        m_state = State::Registering;
-        send();
+        beginAttempt();
     });
     qCInfo(lcUa) << "registration of" << m_options.aor << "failed:" << reason << "- retry in"
                  << delay.count() << "ms";
@@ -459,6 +510,8 @@ QByteArrayView registrationStateName(RegistrationClient::State state) {
     switch (state) {
         case RegistrationClient::State::Idle:
             return "idle";
+        case RegistrationClient::State::Locating:
+            return "locating";
         case RegistrationClient::State::Registering:
             return "registering";
         case RegistrationClient::State::Registered:

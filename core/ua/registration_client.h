@@ -16,6 +16,7 @@
 #include "sip/message.h"
 #include "transaction/transaction_layer.h"
 #include "transport/transport.h"
+#include "ua/retry_backoff.h"
 
 namespace sb::ua {
 
@@ -24,23 +25,38 @@ struct RegistrationOptions {
     QByteArray authUser;  // digest user name; the AoR's user part when empty
     QByteArray password;
     QString displayName;  // for From/To, may be empty
-    // Our Contact URI. When empty it is built from `localEndpoint` and the AoR's user
-    // ("sip:alice@127.0.0.1:5070;transport=tcp").
+    // Our Contact URI. When empty it is built from the local endpoint and the AoR's user
+    // ("sip:alice@127.0.0.1:5070;transport=tcp"): from `localEndpointFor` when set, else
+    // from `localEndpoint`.
     QByteArray contactUri;
     std::optional<transport::Endpoint> localEndpoint;
+    // The local endpoint that reaches `target` (the listening address of its transport,
+    // a wildcard replaced by the interface that routes there), asked before every
+    // REGISTER: after failover to a target behind another interface or over another
+    // transport, the Contact names an address that target can reach (RFC 3261 §10.2.1;
+    // a changed Contact is a new binding, the old one runs out). nullopt: no local
+    // endpoint reaches the target, which is then skipped like one that failed.
+    std::function<std::optional<transport::Endpoint>(const transport::Endpoint& target)>
+        localEndpointFor;
     quint32 expires = 3600;  // requested binding lifetime, seconds
     // Next hops, already resolved (RFC 3263 server location happens in core/transport):
     // tried in order; 503, timeout and transport errors move on to the next (§4.3).
     // Empty: the AoR's host must be a numeric address, reached over `transport`.
     std::vector<transport::Endpoint> proxies;
+    // RFC 3263 server location per attempt: instead of `proxies`, every attempt that
+    // starts from the first target (the first one, each one after a failure back-off,
+    // refreshNow() while waiting) asks the handler for fresh next hops
+    // (onTargetsNeeded) and waits in State::Locating for setProxies() or
+    // locateFailed(). DNS answers change and a list that failed entirely is stale.
+    bool locateEachAttempt = false;
     transport::Protocol transport = transport::Protocol::Udp;
     // When set, a preloaded Route: <uri;lr> towards the outbound proxy (RFC 3261 §8.1.2).
     QByteArray outboundProxyUri;
     // Request-URI; "sip:<domain of the AoR>" when empty (§10.2: no user part).
     QByteArray registrarUri;
     QByteArray userAgent;
-    // Failure back-off (RFC 5626 §4.5 shape): base·2^(n-1) capped at max, then a random
-    // 50-100 % of that.
+    // Failure back-off (RetryBackoff, RFC 5626 §4.5 shape): base·2^(n-1) capped at max,
+    // then a random 50-100 % of that. Failed server location counts as a failure too.
     base::Duration backoffBase = std::chrono::seconds(30);
     base::Duration backoffMax = std::chrono::minutes(30);
 };
@@ -54,10 +70,14 @@ public:
     // A REGISTER (first or refresh) succeeded: our binding lives `expires` seconds;
     // `contacts` are all bindings of the AoR as the registrar listed them.
     virtual void onRegistered(quint32 expires, const std::vector<QByteArray>& contacts) = 0;
-    // Registration failed (`statusCode` 408 for a timeout, 503 for a transport error);
-    // the next attempt starts by itself after `retryIn`.
+    // Registration failed (`statusCode` 408 for a timeout, 503 for a transport error, 0
+    // when server location failed); the next attempt starts by itself after `retryIn`.
     virtual void onRegistrationFailed(int statusCode, const QString& reason,
                                       base::Duration retryIn) = 0;
+    // With RegistrationOptions::locateEachAttempt: an attempt begins and needs next hops.
+    // Answer later (or at once) with setProxies() or locateFailed(); the client waits.
+    // Handlers of clients without that option need not override it.
+    virtual void onTargetsNeeded() {}
     // After stop(): the binding was removed (or could not be, and we gave up trying).
     virtual void onUnregistered() = 0;
 };
@@ -70,6 +90,7 @@ class RegistrationClient final : private transaction::ClientTransactionUser {
 public:
     enum class State {
         Idle,           // not started
+        Locating,       // waiting for next hops (locateEachAttempt)
         Registering,    // first REGISTER (or one after a failure) in flight
         Registered,     // binding active; a refresh may be in flight
         RetryWait,      // failed, waiting for the back-off to run out
@@ -95,19 +116,24 @@ public:
     // The transport lost the flow towards `remote` (TCP reset, ICMP unreachable): a
     // registration that used it is renewed at once, over a new flow.
     void handleFlowFailure(const transport::Endpoint& remote);
+    // New next hops, in order. In State::Locating the waiting attempt starts with the
+    // first of them (an empty list is a failure, like locateFailed()); otherwise they
+    // replace the list from the next attempt that starts from the first target (a
+    // registration in progress keeps its target; an empty list keeps the old one).
+    void setProxies(std::vector<transport::Endpoint> proxies);
+    // In State::Locating: no next hop could be found (`reason` says why, for the
+    // handler's report). Counts as a failure: back-off, onRegistrationFailed with code 0.
+    void locateFailed(const QString& reason);
 
     State state() const { return m_state; }
     quint32 grantedExpires() const { return m_granted; }
     quint32 requestedExpires() const { return m_requested; }
     QByteArray callId() const { return m_callId; }
     quint32 lastCSeq() const { return m_cseq; }
-    int consecutiveFailures() const { return m_failures; }
+    int consecutiveFailures() const { return m_backoff.failures(); }
     std::optional<transport::Endpoint> currentDestination() const;
+    // The Contact of the latest REGISTER (empty before the first one is built).
     const QByteArray& contactUri() const { return m_contactUri; }
-
-    // The delay before the next attempt after the `failures`-th failure in a row, before
-    // jitter: base·2^(failures-1), at most max.
-    static base::Duration nominalBackoff(int failures, base::Duration base, base::Duration max);
     // When to refresh a binding granted for `expires` seconds: half of a short lifetime,
     // a minute before the end of a long one.
     static base::Duration refreshDelay(quint32 expires);
@@ -118,8 +144,11 @@ private:
     void onTimeout(transaction::TransactionId id) override;
     void onTransportError(transaction::TransactionId id, const Error& error) override;
 
+    void beginAttempt();
     void send();
     void sendTo(std::size_t index);
+    std::optional<QByteArray> contactFor(const transport::Endpoint& target) const;
+    QByteArray contactFrom(const transport::Endpoint& local) const;
     sip::Message buildRequest(quint32 expires);
     void handleRegisterFinal(const sip::Message& response);
     void handleUnregisterFinal(const sip::Message& response);
@@ -140,11 +169,13 @@ private:
     RegistrationOptions m_options;
     RegistrationHandler& m_handler;
     sip::DigestClient m_digest;
+    RetryBackoff m_backoff;
 
     State m_state = State::Idle;
     QByteArray m_callId;
     QByteArray m_fromTag;
     QByteArray m_contactUri;
+    QByteArray m_contactUser;  // the AoR's user part, for built Contacts
     QByteArray m_registrarUri;
     QByteArray m_routeValue;
     QByteArray m_toValue;
@@ -153,7 +184,6 @@ private:
     quint32 m_cseq = 0;
     quint32 m_requested = 0;
     quint32 m_granted = 0;
-    int m_failures = 0;
     int m_intervalRetries = 0;  // 423s answered in the current attempt
 
     transaction::TransactionId m_transaction = transaction::kNoTransaction;

@@ -1,10 +1,14 @@
 // The `switchboard` executable's command line: --help, --version, refusals with exit
-// status 2 and a message that says what to do, and a listen address in use (status 1).
+// status 2 and a message that says what to do, a listen address in use (status 1), and
+// logging: quiet by default, every level of switchboard.* with --verbose.
 
+#include <QDeadlineTimer>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUdpSocket>
+
+#include <algorithm>
 
 #include "switchboard_process.h"
 
@@ -60,6 +64,41 @@ private:
         if (!file.open(QIODevice::WriteOnly)) qFatal("cannot write %s", qPrintable(path));
         file.write(text.toUtf8());
         return path;
+    }
+
+    // Headless against a registrar that never answers (T1 = 10 ms, so timer F fires
+    // after 640 ms): waits for the "failed" registration event, then ends stdin.
+    Run runUntilRegistrationFails(const QString& name, const QStringList& extraArguments) {
+        Run result;
+        QUdpSocket silent;
+        if (!silent.bind(QHostAddress::LocalHost, 0)) return result;
+        const QString path =
+            writeConfig(name, QStringLiteral("[account]\naor = sip:a@127.0.0.1:%1\n"
+                                             "[sip]\nlisten = udp:127.0.0.1:0\nt1_ms = 10\n")
+                                  .arg(silent.localPort()));
+        QProcess process;
+        process.setProcessEnvironment(withoutDisplay());
+        process.start(SwitchboardProcess::binary(),
+                      QStringList{QStringLiteral("--headless"), QStringLiteral("--config"), path} +
+                          extraArguments);
+        if (!process.waitForStarted(5000)) return result;
+        QByteArray out;
+        QDeadlineTimer deadline(15000);
+        while (!out.contains("\"state\":\"failed\"") && !deadline.hasExpired() &&
+               process.state() == QProcess::Running) {
+            process.waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime())));
+            out += process.readAllStandardOutput();
+        }
+        process.closeWriteChannel();
+        if (!process.waitForFinished(15000)) {
+            process.kill();
+            process.waitForFinished(5000);
+            return result;
+        }
+        result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+        result.out = QString::fromUtf8(out + process.readAllStandardOutput());
+        result.err = QString::fromUtf8(process.readAllStandardError());
+        return result;
     }
 
 private slots:
@@ -154,6 +193,35 @@ private slots:
         QVERIFY2(lines.size() >= 2, qPrintable(r.out));
         QVERIFY(lines.first().contains(QStringLiteral("\"event\":\"started\"")));
         QVERIFY(lines.last().contains(QStringLiteral("\"state\":\"unregistered\"")));
+    }
+
+    void verboseLogsEveryLevel() {
+        // --verbose opens debug and info of every switchboard.* category: the info line
+        // that says why the registration failed and when it is retried is on stderr.
+        const Run r =
+            runUntilRegistrationFails(QStringLiteral("verbose.ini"), {QStringLiteral("--verbose")});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("\"state\":\"failed\"")), qPrintable(r.out));
+        const QStringList lines = r.err.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        const auto failureLine = std::find_if(lines.begin(), lines.end(), [](const QString& l) {
+            return l.startsWith(QStringLiteral("switchboard.ua: registration of")) &&
+                   l.contains(QStringLiteral("failed:")) &&
+                   l.contains(QStringLiteral("408 Request Timeout")) &&
+                   l.contains(QStringLiteral("retry in"));
+        });
+        QVERIFY2(failureLine != lines.end(), qPrintable(r.err));
+        // Debug lines too (server location of the registrar).
+        QVERIFY2(r.err.contains(QStringLiteral("switchboard.app: locating")), qPrintable(r.err));
+    }
+
+    void quietByDefault() {
+        // The same run without --verbose: warnings only, and there is nothing to warn
+        // about, so stderr stays empty — no debug or info line.
+        const Run r = runUntilRegistrationFails(QStringLiteral("quiet.ini"), {});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("\"state\":\"failed\"")), qPrintable(r.out));
+        QVERIFY2(!r.err.contains(QStringLiteral("switchboard.")), qPrintable(r.err));
+        QVERIFY2(r.err.trimmed().isEmpty(), qPrintable(r.err));
     }
 };
 

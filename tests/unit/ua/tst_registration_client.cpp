@@ -43,6 +43,7 @@ public:
     void onUnregistered() override {
         events.push_back({Event::Kind::Unregistered, 0, {}, 0, {}, {}});
     }
+    void onTargetsNeeded() override { ++targetsNeeded; }
 
     int count(Event::Kind kind) const {
         return int(std::count_if(events.begin(), events.end(),
@@ -51,6 +52,7 @@ public:
     const Event* last() const { return events.empty() ? nullptr : &events.back(); }
 
     std::vector<Event> events;
+    int targetsNeeded = 0;
 };
 
 constexpr char kPassword[] = "s3cret";
@@ -126,6 +128,9 @@ transport::Endpoint proxyA() {
 transport::Endpoint proxyB() {
     return FakeTransport::endpoint(Protocol::Udp, "127.0.0.2", 5070);
 }
+transport::Endpoint proxyC() {
+    return FakeTransport::endpoint(Protocol::Udp, "127.0.0.3", 5070);
+}
 
 ua::RegistrationOptions defaultOptions() {
     ua::RegistrationOptions options;
@@ -134,6 +139,14 @@ ua::RegistrationOptions defaultOptions() {
     options.contactUri = kContact;
     options.expires = 3600;
     options.proxies = {proxyA()};
+    return options;
+}
+
+// Next hops come from the handler (server location) at the start of every attempt.
+ua::RegistrationOptions locatingOptions() {
+    ua::RegistrationOptions options = defaultOptions();
+    options.proxies.clear();
+    options.locateEachAttempt = true;
     return options;
 }
 
@@ -476,7 +489,7 @@ private slots:
             // 30 s doubling, capped at 30 min; the wait is a random 50-100 % of that.
             const base::Duration nominal =
                 std::min<base::Duration>(30s * (1 << (failure - 1)), 30min);
-            QCOMPARE(ua::RegistrationClient::nominalBackoff(failure, 30s, 30min), nominal);
+            QCOMPARE(ua::RetryBackoff::nominal(failure, 30s, 30min), nominal);
             QVERIFY2(
                 event.retryIn >= nominal / 2 && event.retryIn <= nominal,
                 qPrintable(
@@ -688,6 +701,240 @@ private slots:
         QCOMPARE(w.handler.count(Event::Kind::Unregistered), 1);
         w.clock.advance(3600s);
         QCOMPARE(w.registers().size(), std::size_t(1));
+    }
+
+    void locatesBeforeTheFirstAttempt() {
+        World w(locatingOptions());
+        QVERIFY(w.client->start());
+        QCOMPARE(w.client->state(), ua::RegistrationClient::State::Locating);
+        QVERIFY(!w.client->currentDestination());
+        // Asked from the event loop, not from inside start(); nothing sent meanwhile.
+        QCOMPARE(w.handler.targetsNeeded, 0);
+        w.clock.advance(0ms);
+        QCOMPARE(w.handler.targetsNeeded, 1);
+        QVERIFY(w.transport.sent().empty());
+
+        w.client->setProxies({proxyB()});
+        QCOMPARE(w.client->state(), ua::RegistrationClient::State::Registering);
+        QCOMPARE(w.registers().size(), std::size_t(1));
+        QCOMPARE(w.lastRegister().destination, proxyB());
+        w.ok(w.lastRegister());
+        QCOMPARE(w.handler.count(Event::Kind::Registered), 1);
+        // A refresh is no new attempt: same target, no new location.
+        w.clock.advance(3540s);
+        QCOMPARE(w.registers().size(), std::size_t(2));
+        QCOMPARE(w.lastRegister().destination, proxyB());
+        QCOMPARE(w.handler.targetsNeeded, 1);
+    }
+
+    void relocatesAfterExhaustedTargets() {
+        // Both targets of the first answer fail: after the back-off the client asks
+        // again instead of starting over the stale list, and uses the new answer.
+        World w(locatingOptions());
+        QVERIFY(w.client->start());
+        w.clock.advance(0ms);
+        w.client->setProxies({proxyA(), proxyB()});
+        w.answer(w.lastRegister(), w.reply(w.lastRegister(), 503));
+        QCOMPARE(w.lastRegister().destination, proxyB());
+        w.answer(w.lastRegister(), w.reply(w.lastRegister(), 503));
+        QCOMPARE(w.handler.count(Event::Kind::Failed), 1);
+        QCOMPARE(w.handler.last()->statusCode, 503);
+        const base::Duration retryIn = w.handler.last()->retryIn;
+        QVERIFY(retryIn >= 15s && retryIn <= 30s);
+        QCOMPARE(w.handler.targetsNeeded, 1);
+
+        w.clock.advance(retryIn - 1ms);
+        QCOMPARE(w.handler.targetsNeeded, 1);
+        w.clock.advance(1ms);
+        QCOMPARE(w.handler.targetsNeeded, 2);
+        QCOMPARE(w.client->state(), ua::RegistrationClient::State::Locating);
+        QCOMPARE(w.registers().size(), std::size_t(2));  // nothing to the old targets
+
+        w.client->setProxies({proxyC()});
+        QCOMPARE(w.registers().size(), std::size_t(3));
+        QCOMPARE(w.lastRegister().destination, proxyC());
+        // Same registration: Call-ID kept, CSeq goes on (RFC 3261 §10.2).
+        QCOMPARE(w.lastRegister().message.callId(), w.registers().front().message.callId());
+        QCOMPARE(w.lastRegister().message.cseq()->number, quint32(3));
+        w.ok(w.lastRegister());
+        QCOMPARE(w.client->currentDestination(), std::optional<transport::Endpoint>(proxyC()));
+        QCOMPARE(w.client->consecutiveFailures(), 0);
+    }
+
+    void locateFailureBacksOff() {
+        World w(locatingOptions(), 11);
+        QVERIFY(w.client->start());
+        const QString reason = QStringLiteral("DNS lookup of example.com failed: timeout");
+        for (int failure = 1; failure <= 8; ++failure) {
+            w.clock.advance(0ms);
+            QCOMPARE(w.handler.targetsNeeded, failure);
+            w.client->locateFailed(reason);
+            // Reported from the event loop, like every other failure.
+            w.clock.advance(0ms);
+            QCOMPARE(w.handler.count(Event::Kind::Failed), failure);
+            const Event& event = *w.handler.last();
+            QCOMPARE(event.statusCode, 0);
+            QCOMPARE(event.reason, reason);
+            const base::Duration nominal =
+                std::min<base::Duration>(30s * (1 << (failure - 1)), 30min);
+            QVERIFY2(
+                event.retryIn >= nominal / 2 && event.retryIn <= nominal,
+                qPrintable(
+                    QStringLiteral("failure %1: %2 ms").arg(failure).arg(event.retryIn.count())));
+            QCOMPARE(w.client->state(), ua::RegistrationClient::State::RetryWait);
+            w.clock.advance(event.retryIn - 1ms);
+            QCOMPARE(w.handler.targetsNeeded, failure);
+            w.clock.advance(1ms);
+        }
+        QCOMPARE(w.client->consecutiveFailures(), 8);
+        QVERIFY(w.transport.sent().empty());
+
+        // DNS is back: the attempt goes out, and success ends the series.
+        w.client->setProxies({proxyA()});
+        w.ok(w.lastRegister());
+        QCOMPARE(w.client->consecutiveFailures(), 0);
+        // A failed REGISTER after that counts from the first step again.
+        w.client->refreshNow();
+        w.answer(w.lastRegister(), w.reply(w.lastRegister(), 403));
+        QVERIFY(w.handler.last()->retryIn <= 30s);
+    }
+
+    void emptyTargetListIsAFailure() {
+        World w(locatingOptions());
+        QVERIFY(w.client->start());
+        w.clock.advance(0ms);
+        w.client->setProxies({});
+        w.clock.advance(0ms);
+        QCOMPARE(w.handler.count(Event::Kind::Failed), 1);
+        QCOMPARE(w.handler.last()->statusCode, 0);
+        QVERIFY(w.transport.sent().empty());
+    }
+
+    void refreshNowDuringBackoffRelocates() {
+        World w(locatingOptions());
+        QVERIFY(w.client->start());
+        w.clock.advance(0ms);
+        w.client->locateFailed(QStringLiteral("no DNS"));
+        w.clock.advance(0ms);
+        QCOMPARE(w.client->state(), ua::RegistrationClient::State::RetryWait);
+        w.client->refreshNow();
+        w.clock.advance(0ms);
+        QCOMPARE(w.handler.targetsNeeded, 2);
+        QCOMPARE(w.client->state(), ua::RegistrationClient::State::Locating);
+        // The answer starts the attempt; a second, late answer changes nothing.
+        w.client->setProxies({proxyA()});
+        w.client->locateFailed(QStringLiteral("late"));
+        w.clock.advance(0ms);
+        QCOMPARE(w.handler.count(Event::Kind::Failed), 1);
+        QCOMPARE(w.registers().size(), std::size_t(1));
+    }
+
+    void stopWhileLocating() {
+        World w(locatingOptions());
+        QVERIFY(w.client->start());
+        w.client->stop();
+        w.clock.advance(0ms);
+        // Nothing was registered, so nothing to remove; the queued question is dropped.
+        QCOMPARE(w.handler.count(Event::Kind::Unregistered), 1);
+        QCOMPARE(w.handler.targetsNeeded, 0);
+        w.client->setProxies({proxyA()});
+        w.clock.advance(3600s);
+        QVERIFY(w.transport.sent().empty());
+    }
+
+    void newProxiesApplyToTheNextAttempt() {
+        // Without per-attempt location, setProxies() replaces the list for the next
+        // attempt from the first target; the attempt in progress keeps its target.
+        World w(defaultOptions());
+        QVERIFY(w.client->start());
+        w.client->setProxies({proxyB()});
+        w.clock.advance(0ms);
+        QCOMPARE(w.registers().size(), std::size_t(1));
+        QCOMPARE(w.lastRegister().destination, proxyA());
+        w.answer(w.lastRegister(), w.reply(w.lastRegister(), 403));
+        w.clock.advance(w.handler.last()->retryIn);
+        QCOMPARE(w.registers().size(), std::size_t(2));
+        QCOMPARE(w.lastRegister().destination, proxyB());
+    }
+
+    void contactFollowsTheTarget() {
+        // Target A is reached over UDP on 127.0.0.1, target B over TCP on ::1: after
+        // failover the REGISTER names the address B can reach (RFC 3261 §10.2.1).
+        const transport::Endpoint a = proxyA();
+        const transport::Endpoint b = FakeTransport::endpoint(Protocol::Tcp, "::1", 5070);
+        ua::RegistrationOptions options = defaultOptions();
+        options.contactUri.clear();
+        options.proxies = {a, b};
+        std::vector<transport::Endpoint> asked;
+        options.localEndpointFor = [&asked](const transport::Endpoint& target) {
+            asked.push_back(target);
+            return target.protocol == Protocol::Tcp
+                       ? FakeTransport::endpoint(Protocol::Tcp, "::1", 5080)
+                       : FakeTransport::endpoint(Protocol::Udp, "127.0.0.1", 5060);
+        };
+        World w(options);
+        QVERIFY(w.client->start());
+        QCOMPARE(w.lastRegister().message.contacts()->entries[0].uriText,
+                 QByteArrayView("sip:alice@127.0.0.1:5060"));
+        QCOMPARE(w.client->contactUri(), QByteArray("sip:alice@127.0.0.1:5060"));
+        w.clock.advance(32s);  // A is silent: Timer F, failover to B
+        QCOMPARE(w.lastRegister().destination, b);
+        QCOMPARE(asked.back(), b);
+        const QByteArray contactB = "sip:alice@[::1]:5080;transport=tcp";
+        QCOMPARE(w.lastRegister().message.contacts()->entries[0].uriText, QByteArrayView(contactB));
+        // Same registration, new binding: Call-ID and From tag stay.
+        QCOMPARE(w.lastRegister().message.callId(), w.registers().front().message.callId());
+        QCOMPARE(w.lastRegister().message.from()->tag(),
+                 w.registers().front().message.from()->tag());
+
+        // The registrar's 200 lists the new Contact with its lifetime.
+        sip::Message response = w.reply(w.lastRegister(), 200);
+        response.addHeader(HeaderId::Contact, "<" + contactB + ">;expires=300");
+        w.answer(w.lastRegister(), response);
+        QCOMPARE(w.handler.last()->kind, Event::Kind::Registered);
+        QCOMPARE(w.handler.last()->expires, quint32(300));
+        QCOMPARE(w.client->contactUri(), contactB);
+        // Refresh and un-REGISTER name the Contact registered at B.
+        w.clock.advance(240s);
+        QCOMPARE(w.lastRegister().message.contacts()->entries[0].uriText, QByteArrayView(contactB));
+        w.ok(w.lastRegister());
+        w.client->stop();
+        QCOMPARE(w.lastRegister().message.expires(), std::optional<quint32>(0));
+        QCOMPARE(w.lastRegister().destination, b);
+        QCOMPARE(w.lastRegister().message.contacts()->entries[0].uriText, QByteArrayView(contactB));
+    }
+
+    void targetWithoutLocalEndpointIsSkipped() {
+        ua::RegistrationOptions options = defaultOptions();
+        options.contactUri.clear();
+        const transport::Endpoint tcpOnly =
+            FakeTransport::endpoint(Protocol::Tcp, "127.0.0.2", 5070);
+        options.proxies = {tcpOnly, proxyA()};
+        // Only UDP is listened on: a TCP target has no Contact to offer.
+        options.localEndpointFor =
+            [](const transport::Endpoint& target) -> std::optional<transport::Endpoint> {
+            if (target.protocol != Protocol::Udp) return std::nullopt;
+            return FakeTransport::endpoint(Protocol::Udp, "127.0.0.1", 5062);
+        };
+        World w(options);
+        QVERIFY(w.client->start());
+        QCOMPARE(w.registers().size(), std::size_t(1));
+        QCOMPARE(w.lastRegister().destination, proxyA());
+        QCOMPARE(w.lastRegister().message.contacts()->entries[0].uriText,
+                 QByteArrayView("sip:alice@127.0.0.1:5062"));
+
+        // No target at all can be used: a failure with a reason, and the back-off.
+        ua::RegistrationOptions none = options;
+        none.proxies = {tcpOnly};
+        World w2(none);
+        QVERIFY(w2.client->start());
+        w2.clock.advance(0ms);
+        QVERIFY(w2.transport.sent().empty());
+        QCOMPARE(w2.handler.count(Event::Kind::Failed), 1);
+        QCOMPARE(w2.handler.last()->statusCode, 503);
+        QVERIFY2(w2.handler.last()->reason.contains(QStringLiteral("no local address reaches")),
+                 qPrintable(w2.handler.last()->reason));
+        QVERIFY(w2.handler.last()->retryIn > 0s);
     }
 
     void refreshDelays() {
