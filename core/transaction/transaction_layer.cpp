@@ -12,6 +12,7 @@
 #include "transaction/transaction_context.h"
 #include "transaction/transaction_key.h"
 #include "transaction/transaction_requests.h"
+#include "transport/error_response.h"
 
 namespace sb::transaction {
 
@@ -36,11 +37,16 @@ struct TransactionLayer::Impl {
     void fileServerKey(ServerTransaction& transaction, const QByteArray& key);
     void answerStatelessly(const transport::IncomingMessage& incoming, int status,
                            QByteArray reason);
+    // Whether a new server transaction would pass the limit.
+    bool serversFull() const { return servers.size() >= limits.maxServerTransactions; }
+    // RFC 3261 §21.5.4: 503, without a transaction; with Retry-After when `busy`.
+    void refuseStatelessly(const transport::IncomingMessage& incoming, bool busy);
 
     void reap();
 
     TransactionContext context;  // declared first: transactions refer to it until they die
     TransactionId nextId = 1;
+    ServerTransactionLimits limits;
     std::unordered_map<TransactionId, std::unique_ptr<ClientTransaction>> clients;
     std::unordered_map<TransactionId, std::unique_ptr<ServerTransaction>> servers;
     QHash<QByteArray, TransactionId> clientByKey;
@@ -62,6 +68,10 @@ TransactionLayer::~TransactionLayer() {
 
 void TransactionLayer::setServerUser(ServerTransactionUser* user) {
     d->context.serverUser = user;
+}
+
+void TransactionLayer::setServerLimits(ServerTransactionLimits limits) {
+    d->limits = limits;
 }
 
 // ---- client transactions ----------------------------------------------------------
@@ -211,6 +221,23 @@ void TransactionLayer::Impl::answerStatelessly(const transport::IncomingMessage&
     }
 }
 
+void TransactionLayer::Impl::refuseStatelessly(const transport::IncomingMessage& incoming,
+                                               bool busy) {
+    const sip::Message& request = incoming.message;
+    // §8.2.6.2: a To tag, the same for every retransmission of the request.
+    const QByteArray toTag = transport::statelessToTag(
+        request.callId(), request.header(sip::HeaderId::From), request.header(sip::HeaderId::Via));
+    sip::Message response = sip::makeResponse(request, 503, {}, toTag);
+    if (busy) {
+        response.addHeader(sip::HeaderId::RetryAfter,
+                           QByteArray::number(qint64(limits.retryAfter.count())));
+    }
+    if (auto sent = context.transport.sendResponse(response, incoming.source, incoming.connection);
+        !sent) {
+        qCDebug(lcTransaction) << "stateless 503 not sent:" << sent.error().reason;
+    }
+}
+
 void TransactionLayer::Impl::onRequest(transport::IncomingMessage&& incoming) {
     const sip::Message& request = incoming.message;
     if (auto valid = request.validate(); !valid) {
@@ -246,14 +273,19 @@ void TransactionLayer::Impl::onRequest(transport::IncomingMessage&& incoming) {
         onCancelRequest(std::move(incoming));
         return;
     }
+    if (!context.serverUser) {
+        // Nobody serves requests here: answering statelessly keeps nothing for 32 s.
+        refuseStatelessly(incoming, false);
+        return;
+    }
+    if (serversFull()) {
+        refuseStatelessly(incoming, true);
+        return;
+    }
     ServerTransaction& created = createServer(std::move(incoming), *key);
     qCDebug(lcTransaction) << "server transaction" << created.id()
                            << created.request().methodName();
-    if (context.serverUser) {
-        context.serverUser->onRequest(created.id(), created.incoming());
-    } else {
-        (void)created.respond(sip::makeResponse(created.request(), 503));
-    }
+    context.serverUser->onRequest(created.id(), created.incoming());
 }
 
 void TransactionLayer::Impl::onCancelRequest(transport::IncomingMessage&& incoming) {
@@ -263,6 +295,10 @@ void TransactionLayer::Impl::onCancelRequest(transport::IncomingMessage&& incomi
     ServerTransaction* invite = findServer(inviteKey);
     const auto cancelKey = serverKey(incoming.message, "CANCEL");
     if (!cancelKey) return;
+    if (serversFull()) {
+        refuseStatelessly(incoming, true);
+        return;
+    }
     ServerTransaction& cancel = createServer(std::move(incoming), *cancelKey);
     if (!invite) {
         (void)cancel.respond(sip::makeResponse(cancel.request(), 481));

@@ -2,6 +2,7 @@
 
 #include <QtGlobal>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <unordered_map>
@@ -69,6 +70,16 @@ public:
     virtual void onAckTimeout(TransactionId inviteId) { (void)inviteId; }
 };
 
+// Bounds on what unsolicited requests can make the layer hold (bad input never wins).
+struct ServerTransactionLimits {
+    // Server transactions alive at once: each lives up to 64*T1 after its final response
+    // (Timer J, Timer H/I). A new request beyond it is answered 503 statelessly, with
+    // Retry-After, and creates none.
+    std::size_t maxServerTransactions = 10000;
+    // RFC 3261 §21.5.4 / §20.33: when the client may try again.
+    std::chrono::seconds retryAfter{5};
+};
+
 struct ClientRequestOptions {
     // Keep the request's own top Via branch (used for CANCEL, which must reuse the
     // INVITE's branch, §9.1) instead of adding a new Via.
@@ -87,7 +98,10 @@ public:
                      base::Random& random, TimerValues values = {});
     ~TransactionLayer() override;
 
+    // Without a server user every new request is answered 503 statelessly (no
+    // transaction is kept for it).
     void setServerUser(ServerTransactionUser* user);
+    void setServerLimits(ServerTransactionLimits limits);
 
     // Starts a client transaction: adds a top Via with a fresh RFC 3261 branch and
     // ;rport (unless options.keepTopVia), sends, retransmits, reports to `user`.

@@ -17,6 +17,7 @@ FlowLiveness::~FlowLiveness() {
     m_timers.cancel(m_idleTimer);
     m_timers.cancel(m_keepAliveTimer);
     m_timers.cancel(m_pongTimer);
+    m_timers.cancel(m_messageTimer);
 }
 
 bool FlowLiveness::keepsAlive() const {
@@ -36,6 +37,19 @@ void FlowLiveness::onReceived() {
 
 void FlowLiveness::onSent() {
     m_lastTraffic = m_timers.now();
+}
+
+void FlowLiveness::onPartialMessage() {
+    if (m_messageTimer != base::kNoTimer ||
+        m_config.incompleteMessageTimeout <= base::Duration::zero())
+        return;
+    m_messageTimer =
+        m_timers.start(m_config.incompleteMessageTimeout, [this] { onMessageTimer(); });
+}
+
+void FlowLiveness::onMessageComplete() {
+    m_timers.cancel(m_messageTimer);
+    m_messageTimer = base::kNoTimer;
 }
 
 void FlowLiveness::armIdle(base::Duration after) {
@@ -80,6 +94,12 @@ void FlowLiveness::expire(const Error& error) {
     // The handler may destroy this object: call a copy that lives on the stack.
     const auto expired = m_handler.expired;
     if (expired) expired(error);
+}
+
+void FlowLiveness::onMessageTimer() {
+    m_messageTimer = base::kNoTimer;
+    expire(makeError(ErrorKind::Limit, QStringLiteral("message still incomplete after %1 ms")
+                                           .arg(m_config.incompleteMessageTimeout.count())));
 }
 
 void FlowLiveness::onPongTimer() {

@@ -15,6 +15,10 @@ struct FlowTimersConfig {
     base::Duration keepAliveInterval = std::chrono::seconds(90);
     // RFC 5626 §4.4.1: no pong (or any other traffic) this long after a ping → the flow failed.
     base::Duration pongTimeout = std::chrono::seconds(10);
+    // A message must be complete this long after its first byte arrived; otherwise a peer
+    // trickling bytes (slow loris) would hold the flow for ever, since every byte counts
+    // as traffic. Zero sets no deadline.
+    base::Duration incompleteMessageTimeout = std::chrono::seconds(30);
 };
 
 // Idle timeout and keep-alive timers of one connection-oriented flow, on an injected
@@ -23,15 +27,17 @@ struct FlowTimersConfig {
 // Traffic means bytes received (messages, pings, pongs) and messages sent; our own
 // pings do not count. So a flow we opened stays up as long as the peer answers its
 // pings, and a flow the peer opened closes after idleTimeout unless the peer keeps it
-// alive. Timers are lazy: traffic only records a time stamp.
+// alive. Timers are lazy: traffic only records a time stamp. Independently, a message
+// that has begun must end within incompleteMessageTimeout.
 class FlowLiveness {
 public:
     enum class Role { Inbound, Outbound };
     struct Handler {
         // Writes "\r\n\r\n"; must not destroy this object (report write errors later).
         std::function<void()> sendPing;
-        // The flow must close: idle (ErrorKind::Timeout) or no pong (ErrorKind::Transport).
-        // Called at most once; the object may be destroyed inside this call.
+        // The flow must close: idle (ErrorKind::Timeout), no pong (ErrorKind::Transport) or
+        // a message left incomplete too long (ErrorKind::Limit). Called at most once; the
+        // object may be destroyed inside this call.
         std::function<void(const Error&)> expired;
     };
 
@@ -43,7 +49,12 @@ public:
 
     void onReceived();
     void onSent();
+    // Part of a message is buffered: starts its deadline unless one runs already.
+    void onPartialMessage();
+    // A message is complete: its deadline ends (the next message gets a new one).
+    void onMessageComplete();
 
+    bool awaitingMessageEnd() const { return m_messageTimer != base::kNoTimer; }
     bool awaitingPong() const { return m_pongTimer != base::kNoTimer; }
     base::TimePoint lastTraffic() const { return m_lastTraffic; }
 
@@ -54,6 +65,7 @@ private:
     void onIdleTimer();
     void onKeepAliveTimer();
     void onPongTimer();
+    void onMessageTimer();
     void expire(const Error& error);
 
     base::TimerQueue& m_timers;
@@ -64,6 +76,7 @@ private:
     base::TimerId m_idleTimer = base::kNoTimer;
     base::TimerId m_keepAliveTimer = base::kNoTimer;
     base::TimerId m_pongTimer = base::kNoTimer;
+    base::TimerId m_messageTimer = base::kNoTimer;
 };
 
 }  // namespace sb::transport

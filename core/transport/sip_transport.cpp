@@ -11,7 +11,9 @@
 
 #include "base/log.h"
 #include "sip/parser.h"
+#include "transport/connection_admission.h"
 #include "transport/error_response.h"
+#include "transport/send_queue.h"
 #include "transport/stream_framer.h"
 #include "transport/via_rules.h"
 
@@ -75,14 +77,6 @@ struct SipTransport::Impl {
         Endpoint local;
         std::unique_ptr<QTcpServer, DeleteLater<QTcpServer>> server;
     };
-    // Bytes waiting for a connection to be established.
-    struct PendingSend {
-        QByteArray bytes;
-        // §18.1.1: a request moved from UDP for its size goes back to UDP when the
-        // connection cannot be made; this is its UDP form.
-        std::optional<sip::Message> udpFallback;
-        Endpoint udpDestination;
-    };
     struct Connection {
         ConnectionId id = 0;
         Endpoint remote;
@@ -92,15 +86,21 @@ struct SipTransport::Impl {
         QTcpSocket* socket = nullptr;  // owned; handed to retire() on close
         StreamFramer framer;
         std::unique_ptr<FlowLiveness> liveness;
-        std::vector<PendingSend> pending;
+        // Bytes waiting for the connection to be established, within the send bound.
+        SendQueue pending;
         base::TimerId connectTimer = base::kNoTimer;
 
-        Connection(StreamFramer::Role role, const sip::ParseLimits& limits)
-            : framer(role, limits) {}
+        Connection(StreamFramer::Role role, const sip::ParseLimits& limits,
+                   qsizetype maxQueuedBytes)
+            : framer(role, limits), pending(maxQueuedBytes) {}
     };
 
     Impl(SipTransport& owner, base::TimerQueue& timers, SipTransportConfig config)
-        : q(owner), timers(timers), config(std::move(config)) {}
+        : q(owner),
+          timers(timers),
+          config(std::move(config)),
+          admission(
+              {this->config.maxInboundConnections, this->config.maxInboundConnectionsPerAddress}) {}
     ~Impl();
 
     // Receiving.
@@ -124,6 +124,7 @@ struct SipTransport::Impl {
                                    const Endpoint& udpTarget = {});
     // `isMessage` false for keep-alives, which are neither traced nor idle-resetting.
     void writeNow(Connection& connection, const QByteArray& bytes, bool isMessage = true);
+    void sendPong(Connection& connection);
     Result<Connection*> openConnection(const Endpoint& remote);
     Connection* registerConnection(QTcpSocket* socket, const Endpoint& remote,
                                    const Endpoint& local, bool outbound);
@@ -147,6 +148,7 @@ struct SipTransport::Impl {
     TransportUser* user = nullptr;
     base::SipTrace* sipTrace = nullptr;
     TransportCounters counters;
+    ConnectionAdmission admission;  // inbound connections only
     // Receiver of every socket connection we make; destroyed first, so no socket signal
     // reaches a half-destroyed transport.
     std::unique_ptr<QObject> context = std::make_unique<QObject>();
@@ -289,14 +291,22 @@ void SipTransport::Impl::onNewConnection(std::size_t listenerIndex) {
     QTcpServer* server = tcpListeners[listenerIndex].server.get();
     while (QTcpSocket* socket = server->nextPendingConnection()) {
         socket->setParent(nullptr);
+        const Endpoint remote{Protocol::Tcp, normalizedAddress(socket->peerAddress()),
+                              socket->peerPort()};
+        Result<void> admitted;
         if (connections.size() >= config.maxConnections) {
-            qCWarning(lcTransport) << "refusing a connection from" << socket->peerAddress()
-                                   << ": limit of" << config.maxConnections << "reached";
+            admitted = fail(ErrorKind::Limit,
+                            QStringLiteral("%1 connections open (limit)").arg(connections.size()));
+        } else {
+            admitted = admission.admit(remote.address);
+        }
+        if (!admitted) {
+            qCDebug(lcTransport) << "refusing a connection from" << remote.toString() << ":"
+                                 << admitted.error().reason;
+            ++counters.connectionsRefused;
             retire(socket, false);
             continue;
         }
-        const Endpoint remote{Protocol::Tcp, normalizedAddress(socket->peerAddress()),
-                              socket->peerPort()};
         const Endpoint local{Protocol::Tcp, normalizedAddress(socket->localAddress()),
                              socket->localPort()};
         Connection* c = registerConnection(socket, remote, local, false);
@@ -316,11 +326,13 @@ void SipTransport::Impl::onStreamReadyRead(ConnectionId id) {
         if (chunk.isEmpty()) break;
         if (c->liveness) c->liveness->onReceived();
         StreamFramer::Output out = c->framer.feed(chunk);
-        for (int i = 0; i < out.pings; ++i) {
-            // RFC 5626 §4.4.1: pong.
-            writeNow(*c, QByteArrayLiteral("\r\n"), false);
-            ++counters.keepAlivesAnswered;
+        if (c->liveness) {
+            // Each message has its own deadline from its first byte to its last.
+            if (!out.messages.empty()) c->liveness->onMessageComplete();
+            if (c->framer.buffered() > 0) c->liveness->onPartialMessage();
         }
+        for (int i = 0; i < out.pings; ++i)
+            sendPong(*c);
         const Endpoint remote = c->remote;
         const Endpoint local = c->local;
         for (QByteArray& message : out.messages) {
@@ -406,9 +418,7 @@ void SipTransport::Impl::onConnected(ConnectionId id) {
                         c->socket->localPort()};
     startLiveness(*c);
     qCDebug(lcTransport) << "connected" << c->local.toString() << "→" << c->remote.toString();
-    std::vector<PendingSend> pending = std::move(c->pending);
-    c->pending.clear();
-    for (const PendingSend& send : pending)
+    for (const SendQueue::Entry& send : c->pending.takeAll())
         writeNow(*c, send.bytes);
 }
 
@@ -439,13 +449,12 @@ void SipTransport::Impl::onConnectFailed(ConnectionId id, const Error& error) {
     Connection* c = connection(id);
     if (!c) return;
     const Endpoint remote = c->remote;
-    std::vector<PendingSend> pending = std::move(c->pending);
-    c->pending.clear();
+    std::vector<SendQueue::Entry> pending = c->pending.takeAll();
     qCDebug(lcTransport) << "cannot connect to" << remote.toString() << ":" << error.reason;
 
     // §18.1.1: a request that went to TCP only for its size is retried over UDP.
     bool othersFailed = pending.empty() && c->outbound;
-    for (PendingSend& send : pending) {
+    for (SendQueue::Entry& send : pending) {
         if (!send.udpFallback) {
             othersFailed = true;
             continue;
@@ -465,7 +474,8 @@ SipTransport::Impl::Connection* SipTransport::Impl::registerConnection(QTcpSocke
                                                                        const Endpoint& local,
                                                                        bool outbound) {
     auto owned = std::make_unique<Connection>(
-        outbound ? StreamFramer::Role::Client : StreamFramer::Role::Server, config.limits);
+        outbound ? StreamFramer::Role::Client : StreamFramer::Role::Server, config.limits,
+        config.maxQueuedBytes);
     Connection* c = owned.get();
     c->id = nextConnectionId++;
     c->remote = remote;
@@ -500,10 +510,13 @@ void SipTransport::Impl::startLiveness(Connection& c) {
     };
     handler.expired = [this, id](const Error& error) {
         qCDebug(lcTransport) << "closing connection" << id << ":" << error.reason;
+        // A message left incomplete is a peer holding the flow (slow loris): no grace.
+        const bool stalled = error.kind == ErrorKind::Limit;
+        if (stalled) ++counters.incompleteMessageTimeouts;
         // Idle is a normal end; a missing pong means the flow failed (RFC 5626 §4.4.1).
         closeConnection(
             id, error.kind == ErrorKind::Timeout ? std::nullopt : std::optional<Error>(error),
-            true);
+            !stalled);
     };
     c.liveness = std::make_unique<FlowLiveness>(
         timers, config.flows,
@@ -566,6 +579,7 @@ void SipTransport::Impl::closeConnection(ConnectionId id, std::optional<Error> f
     connections.erase(it);
     if (const auto flow = flows.constFind(c->remote); flow != flows.cend() && *flow == id)
         flows.erase(flow);
+    if (!c->outbound) admission.release(c->remote.address);
     timers.cancel(c->connectTimer);
     c->liveness.reset();
     retire(c->socket, graceful && c->established);
@@ -613,17 +627,42 @@ void SipTransport::Impl::writeNow(Connection& c, const QByteArray& bytes, bool i
     trace(base::SipTrace::Direction::Sent, c.remote.protocol, c.local, c.remote, bytes);
 }
 
+void SipTransport::Impl::sendPong(Connection& c) {
+    // RFC 5626 §4.4.1. A peer that pings without reading its pongs gets no more of them
+    // once its send queue is full.
+    static const QByteArray pong = QByteArrayLiteral("\r\n");
+    if (!c.pending.checkRoom(pong.size(), c.socket->bytesToWrite())) {
+        ++counters.sendsRefused;
+        return;
+    }
+    writeNow(c, pong, false);
+    ++counters.keepAlivesAnswered;
+}
+
 Result<void> SipTransport::Impl::writeToConnection(Connection& c, QByteArray bytes,
                                                    std::optional<sip::Message> udpFallback,
                                                    const Endpoint& udpTarget) {
     if (!c.established) {
-        c.pending.push_back(PendingSend{std::move(bytes), std::move(udpFallback), udpTarget});
+        if (auto queued = c.pending.push(
+                SendQueue::Entry{std::move(bytes), std::move(udpFallback), udpTarget});
+            !queued) {
+            ++counters.sendsRefused;
+            return fail(ErrorKind::Limit, QStringLiteral("cannot send to %1: %2")
+                                              .arg(c.remote.toString(), queued.error().reason));
+        }
         ++counters.messagesSent;
         return {};
     }
     if (!c.socket->isWritable()) {
         return fail(ErrorKind::Transport,
                     QStringLiteral("connection to %1 is closed").arg(c.remote.toString()));
+    }
+    // A peer that does not read must not make the socket's buffer grow without bound.
+    if (auto room = c.pending.checkRoom(bytes.size(), c.socket->bytesToWrite()); !room) {
+        ++counters.sendsRefused;
+        return fail(
+            ErrorKind::Limit,
+            QStringLiteral("cannot send to %1: %2").arg(c.remote.toString(), room.error().reason));
     }
     writeNow(c, bytes);
     ++counters.messagesSent;

@@ -22,6 +22,14 @@ struct SipTransportConfig {
     base::Duration connectTimeout = std::chrono::seconds(10);
     // Connections of both directions together; further inbound ones are refused.
     std::size_t maxConnections = 1024;
+    // Inbound connections in all, and from one IP address (one /64 for IPv6): further
+    // ones are closed as soon as they are accepted.
+    std::size_t maxInboundConnections = 1024;
+    std::size_t maxInboundConnectionsPerAddress = 64;
+    // Per connection: bytes accepted for sending but not yet written to the kernel
+    // (queued while it connects, or buffered while the peer does not read). A send that
+    // would pass it fails with ErrorKind::Limit and queues nothing.
+    qsizetype maxQueuedBytes = 1024 * 1024;
 };
 
 // What happened on the wire, for diagnostics and tests.
@@ -37,6 +45,9 @@ struct TransportCounters {
     quint64 connectionsOpened = 0;  // outbound
     quint64 connectionsAccepted = 0;
     quint64 connectionsClosed = 0;
+    quint64 connectionsRefused = 0;         // inbound ones over a connection limit
+    quint64 incompleteMessageTimeouts = 0;  // closed: a message not complete in time
+    quint64 sendsRefused = 0;               // messages and pongs over maxQueuedBytes
 };
 
 // The SIP transports on Qt Network (RFC 3261 §18): UDP and TCP over IPv4 and IPv6,
@@ -58,6 +69,10 @@ struct TransportCounters {
 // directions, whichever side opened it; closed after `flows.idleTimeout` of silence;
 // flows we opened send RFC 5626 CRLFCRLF pings and fail without a pong; pings on flows
 // the peer opened are answered with CRLF. CRLF and STUN datagrams over UDP are ignored.
+//
+// Bad input never wins: inbound connections are limited in all and per address, a
+// message must be complete within `flows.incompleteMessageTimeout` of its first byte,
+// and what waits to be sent on a connection is bounded by `maxQueuedBytes`.
 //
 // Timers run on the injected TimerQueue. Every message sent or received (also the ones
 // refused) goes to the optional SipTrace. Callbacks to the TransportUser come from the

@@ -146,6 +146,11 @@ private slots:
     void refusedConnectionReportsFlowFailure();
     void responseReopensClosedConnection();
     void everythingIsTraced();
+    void inboundConnectionsPerAddressAreLimited();
+    void inboundConnectionsInAllAreLimited();
+    void incompleteMessageClosesConnection();
+    void sendQueueWhileConnectingIsBounded();
+    void sendBufferOfOpenConnectionIsBounded();
 };
 
 void TstSipTransport::listenReportsBoundPorts() {
@@ -615,6 +620,180 @@ void TstSipTransport::everythingIsTraced() {
     QCOMPARE(traceB.entries[1].direction, base::SipTrace::Direction::Received);
     QCOMPARE(traceB.entries[2].direction, base::SipTrace::Direction::Sent);
     QVERIFY(traceB.entries[2].message.startsWith("SIP/2.0 400 "));
+}
+
+namespace {
+
+// Raw client sockets towards `target`, bound to `from`; all connected.
+std::vector<std::unique_ptr<QTcpSocket>> connectRaw(const Endpoint& target, int count,
+                                                    const QHostAddress& from) {
+    std::vector<std::unique_ptr<QTcpSocket>> sockets;
+    for (int i = 0; i < count; ++i) {
+        auto socket = std::make_unique<QTcpSocket>();
+        if (!socket->bind(from, 0)) qFatal("cannot bind a test socket");
+        socket->connectToHost(target.address, target.port);
+        if (!socket->waitForConnected(kWait)) qFatal("test socket did not connect");
+        sockets.push_back(std::move(socket));
+    }
+    return sockets;
+}
+
+int closedCount(const std::vector<std::unique_ptr<QTcpSocket>>& sockets) {
+    int closed = 0;
+    for (const auto& socket : sockets) {
+        // Reading notices the peer's close.
+        socket->readAll();
+        if (socket->state() == QAbstractSocket::UnconnectedState) ++closed;
+    }
+    return closed;
+}
+
+}  // namespace
+
+void TstSipTransport::inboundConnectionsPerAddressAreLimited() {
+    SipTransportConfig config;
+    config.maxInboundConnectionsPerAddress = 2;
+    Pair pair("127.0.0.1", config);
+    const QHostAddress one(QHostAddress::LocalHost);
+    auto sockets = connectRaw(pair.tcpB, 3, one);
+    QTRY_COMPARE_WITH_TIMEOUT(pair.b.counters().connectionsRefused, quint64(1), kWait);
+    QTRY_COMPARE_WITH_TIMEOUT(closedCount(sockets), 1, kWait);
+    QCOMPARE(pair.b.connectionCount(), std::size_t(2));
+    QCOMPARE(pair.b.counters().connectionsAccepted, quint64(2));
+    // Another loopback address is another host.
+    auto other = connectRaw(pair.tcpB, 1, QHostAddress(QStringLiteral("127.0.0.2")));
+    QTRY_COMPARE_WITH_TIMEOUT(pair.b.connectionCount(), std::size_t(3), kWait);
+    // A closed connection makes room again.
+    for (auto& socket : sockets) {
+        if (socket->state() == QAbstractSocket::ConnectedState) {
+            socket->disconnectFromHost();
+            break;
+        }
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(pair.b.connectionCount(), std::size_t(2), kWait);
+    auto again = connectRaw(pair.tcpB, 1, one);
+    QTRY_COMPARE_WITH_TIMEOUT(pair.b.connectionCount(), std::size_t(3), kWait);
+    again[0]->write(rawRequest());
+    QTRY_COMPARE_WITH_TIMEOUT(pair.userB.count(), std::size_t(1), kWait);
+    QCOMPARE(pair.b.counters().connectionsRefused, quint64(1));
+}
+
+void TstSipTransport::inboundConnectionsInAllAreLimited() {
+    SipTransportConfig config;
+    config.maxInboundConnections = 2;
+    Pair pair("127.0.0.1", config);
+    auto first = connectRaw(pair.tcpB, 1, QHostAddress(QStringLiteral("127.0.0.2")));
+    auto second = connectRaw(pair.tcpB, 1, QHostAddress(QStringLiteral("127.0.0.3")));
+    QTRY_COMPARE_WITH_TIMEOUT(pair.b.connectionCount(), std::size_t(2), kWait);
+    auto third = connectRaw(pair.tcpB, 1, QHostAddress(QStringLiteral("127.0.0.4")));
+    QTRY_COMPARE_WITH_TIMEOUT(pair.b.counters().connectionsRefused, quint64(1), kWait);
+    QTRY_COMPARE_WITH_TIMEOUT(closedCount(third), 1, kWait);
+    QCOMPARE(pair.b.connectionCount(), std::size_t(2));
+    // Outbound connections are not inbound ones: B can still connect out.
+    sip::Message request = makeRequest();
+    QVERIFY(pair.b.sendRequest(request, pair.tcpA).has_value());
+    QTRY_COMPARE_WITH_TIMEOUT(pair.userA.count(), std::size_t(1), kWait);
+}
+
+void TstSipTransport::incompleteMessageClosesConnection() {
+    // Slow loris: a byte every 50 ms keeps the flow from idling, but the message never
+    // ends, and the deadline from its first byte closes the connection.
+    SipTransportConfig config;
+    config.flows.incompleteMessageTimeout = 400ms;
+    Pair pair("127.0.0.1", config);
+    QTcpSocket raw;
+    raw.connectToHost(pair.tcpB.address, pair.tcpB.port);
+    QVERIFY(raw.waitForConnected(kWait));
+    // A whole message first: it is delivered, and its deadline ends with it.
+    raw.write(rawRequest());
+    QTRY_COMPARE_WITH_TIMEOUT(pair.userB.count(), std::size_t(1), kWait);
+    const QByteArray endless =
+        "OPTIONS sip:bob@example.com SIP/2.0\r\nX-Slow: " + QByteArray(kWait / 50, 's');
+    QSignalSpy closed(&raw, &QTcpSocket::disconnected);
+    for (qsizetype i = 0; i < endless.size() && closed.isEmpty(); ++i) {
+        raw.write(endless.sliced(i, 1));
+        raw.flush();
+        QTest::qWait(50);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(closed.count(), 1, kWait);
+    QCOMPARE(pair.b.counters().incompleteMessageTimeouts, quint64(1));
+    QCOMPARE(pair.b.connectionCount(), std::size_t(0));
+    QCOMPARE(pair.userB.count(), std::size_t(1));
+}
+
+void TstSipTransport::sendQueueWhileConnectingIsBounded() {
+    SipTransportConfig config;
+    config.maxQueuedBytes = 8 * 1024;
+    Pair pair("127.0.0.1", config);
+    // Nothing runs the event loop between these sends: the connection is still being
+    // made, so everything waits in its queue.
+    int accepted = 0;
+    std::optional<Error> refused;
+    for (int i = 0; i < 5 && !refused; ++i) {
+        sip::Message request = makeRequest("MESSAGE", "sip:bob@example.com", QByteArray(3000, 'q'));
+        const auto sent = pair.a.sendRequest(request, pair.tcpB);
+        if (sent) {
+            ++accepted;
+        } else {
+            refused = sent.error();
+        }
+    }
+    QCOMPARE(accepted, 2);
+    QVERIFY(refused.has_value());
+    QCOMPARE(refused->kind, ErrorKind::Limit);
+    QCOMPARE(pair.a.counters().sendsRefused, quint64(1));
+    // What was queued still goes out once connected, and nothing else.
+    QTRY_COMPARE_WITH_TIMEOUT(pair.userB.count(), std::size_t(2), kWait);
+    QTest::qWait(50);
+    QCOMPARE(pair.userB.count(), std::size_t(2));
+}
+
+void TstSipTransport::sendBufferOfOpenConnectionIsBounded() {
+    SipTransportConfig config;
+    config.maxQueuedBytes = 8 * 1024;
+    Pair pair("127.0.0.1", config);
+    sip::Message first = makeRequest();
+    QVERIFY(pair.a.sendRequest(first, pair.tcpB).has_value());
+    QTRY_COMPARE_WITH_TIMEOUT(pair.userB.count(), std::size_t(1), kWait);
+    QTRY_VERIFY_WITH_TIMEOUT(pair.a.isConnectionOpen(*pair.a.connectionTo(pair.tcpB)), kWait);
+    const IncomingMessage atB = pair.userB.messages[0];
+
+    // Responses on B's side of the connection: the socket buffers what the event loop
+    // has not written yet, and that counts.
+    int accepted = 0;
+    std::optional<Error> refused;
+    for (int i = 0; i < 5 && !refused; ++i) {
+        sip::Message response = sip::makeResponse(atB.message, 200);
+        response.addHeader("X-Padding", QByteArray(3000, 'p'));
+        const auto sent = pair.b.sendResponse(response, atB.source, atB.connection);
+        if (sent) {
+            ++accepted;
+        } else {
+            refused = sent.error();
+        }
+    }
+    QCOMPARE(accepted, 2);
+    QVERIFY(refused.has_value());
+    QCOMPARE(refused->kind, ErrorKind::Limit);
+    QCOMPARE(pair.b.counters().sendsRefused, quint64(1));
+    QTRY_COMPARE_WITH_TIMEOUT(pair.userA.count(), std::size_t(2), kWait);
+
+    // Requests the same way, once the earlier bytes left.
+    accepted = 0;
+    refused.reset();
+    for (int i = 0; i < 5 && !refused; ++i) {
+        sip::Message request = makeRequest("MESSAGE", "sip:bob@example.com", QByteArray(3000, 'r'));
+        const auto sent = pair.a.sendRequest(request, pair.tcpB);
+        if (sent) {
+            ++accepted;
+        } else {
+            refused = sent.error();
+        }
+    }
+    QCOMPARE(accepted, 2);
+    QVERIFY(refused.has_value());
+    QTRY_COMPARE_WITH_TIMEOUT(pair.userB.count(), std::size_t(3), kWait);
+    QCOMPARE(pair.a.connectionCount(), std::size_t(1));  // refusing closed nothing
 }
 
 QTEST_GUILESS_MAIN(TstSipTransport)

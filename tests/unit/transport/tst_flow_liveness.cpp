@@ -48,6 +48,10 @@ private slots:
     void keepAliveOffMeansIdleClose();
     void destroyedFromExpiryIsSafe();
     void destructionCancelsTimers();
+    void tricklingMessageHitsDeadline();
+    void completedMessageEndsDeadline();
+    void nextMessageGetsItsOwnDeadline();
+    void noMessageDeadlineWhenZero();
 };
 
 void TstFlowLiveness::inboundClosesWhenIdle() {
@@ -177,6 +181,77 @@ void TstFlowLiveness::destructionCancelsTimers() {
     clock.advance(10min);
     QCOMPARE(probe.pings, 0);
     QVERIFY(probe.expiries.empty());
+}
+
+void TstFlowLiveness::tricklingMessageHitsDeadline() {
+    // Slow loris: a byte every 5 s keeps the flow from idling, but the message it never
+    // finishes ends it 30 s after its first byte.
+    base::ManualClock clock;
+    Probe probe;
+    FlowTimersConfig c = config(60s, 0ms, 10s);
+    c.incompleteMessageTimeout = 30s;
+    auto flow = makeFlow(clock, c, FlowLiveness::Role::Inbound, probe);
+    QVERIFY(!flow->awaitingMessageEnd());
+    for (int i = 0; i < 5; ++i) {
+        flow->onReceived();
+        flow->onPartialMessage();
+        clock.advance(5s);
+    }
+    QVERIFY(flow->awaitingMessageEnd());
+    flow->onReceived();
+    flow->onPartialMessage();  // does not restart the deadline
+    clock.advance(5s - 1ms);
+    QVERIFY(probe.expiries.empty());
+    clock.advance(1ms);
+    QCOMPARE(probe.expiries.size(), std::size_t(1));
+    QCOMPARE(probe.expiries[0].kind, ErrorKind::Limit);
+}
+
+void TstFlowLiveness::completedMessageEndsDeadline() {
+    base::ManualClock clock;
+    Probe probe;
+    FlowTimersConfig c = config(10min, 0ms, 10s);
+    c.incompleteMessageTimeout = 30s;
+    auto flow = makeFlow(clock, c, FlowLiveness::Role::Outbound, probe);
+    flow->onPartialMessage();
+    clock.advance(29s);
+    flow->onMessageComplete();
+    QVERIFY(!flow->awaitingMessageEnd());
+    clock.advance(5min);
+    QVERIFY(probe.expiries.empty());
+}
+
+void TstFlowLiveness::nextMessageGetsItsOwnDeadline() {
+    base::ManualClock clock;
+    Probe probe;
+    FlowTimersConfig c = config(10min, 0ms, 10s);
+    c.incompleteMessageTimeout = 30s;
+    auto flow = makeFlow(clock, c, FlowLiveness::Role::Inbound, probe);
+    flow->onPartialMessage();
+    clock.advance(20s);
+    // One read completes the first message and starts the second.
+    flow->onMessageComplete();
+    flow->onPartialMessage();
+    clock.advance(29s);
+    QVERIFY(probe.expiries.empty());
+    clock.advance(1s);
+    QCOMPARE(probe.expiries.size(), std::size_t(1));
+    QCOMPARE(probe.expiries[0].kind, ErrorKind::Limit);
+}
+
+void TstFlowLiveness::noMessageDeadlineWhenZero() {
+    base::ManualClock clock;
+    Probe probe;
+    FlowTimersConfig c = config(10min, 0ms, 10s);
+    c.incompleteMessageTimeout = 0ms;
+    auto flow = makeFlow(clock, c, FlowLiveness::Role::Inbound, probe);
+    flow->onPartialMessage();
+    QVERIFY(!flow->awaitingMessageEnd());
+    clock.advance(9min);
+    QVERIFY(probe.expiries.empty());
+    clock.advance(1min);
+    QCOMPARE(probe.expiries.size(), std::size_t(1));
+    QCOMPARE(probe.expiries[0].kind, ErrorKind::Timeout);  // only the idle timer
 }
 
 QTEST_GUILESS_MAIN(TstFlowLiveness)

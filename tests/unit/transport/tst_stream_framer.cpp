@@ -39,6 +39,14 @@ private slots:
     void oversizedHeadersFail();
     void bufferLimitHoldsForIncompleteBody();
     void nothingAfterFailure();
+    void tricklingHeadersCostsLinearWork();
+    void tricklingBodyCostsLinearWork();
+    void everySplitFramesAlike_data();
+    void everySplitFramesAlike();
+    void foldedAndCompactContentLength();
+    void headerEndSplitAcrossReads();
+    void crRunWithoutMessageIsBounded();
+    void trickledOversizedHeadersFail();
 };
 
 void TstStreamFramer::wholeMessage() {
@@ -193,6 +201,177 @@ void TstStreamFramer::nothingAfterFailure() {
     const auto out = framer.feed(message());
     QVERIFY(out.messages.empty());
     QVERIFY(!out.error);
+}
+
+namespace {
+
+// Feeds `bytes` one at a time; returns the messages framed.
+std::vector<QByteArray> trickle(StreamFramer& framer, QByteArrayView bytes) {
+    std::vector<QByteArray> got;
+    for (qsizetype i = 0; i < bytes.size(); ++i) {
+        auto out = framer.feed(bytes.sliced(i, 1));
+        if (out.error) qFatal("framing failed: %s", qPrintable(out.error->reason));
+        for (auto& m : out.messages)
+            got.push_back(std::move(m));
+    }
+    return got;
+}
+
+}  // namespace
+
+void TstStreamFramer::tricklingHeadersCostsLinearWork() {
+    // A slow peer sends a 60 KiB header section byte by byte: the framer must not rescan
+    // what it already saw (that would be ~1.8e9 byte looks here).
+    QByteArray bytes = message("body");
+    QByteArray filler;
+    while (filler.size() < 60 * 1024)
+        filler += "X-Filler: " + QByteArray(100, 'f') + "\r\n";
+    bytes.replace("CSeq:", filler + "CSeq:");
+    QVERIFY(bytes.size() < 64 * 1024);
+    StreamFramer framer(StreamFramer::Role::Server);
+    const auto got = trickle(framer, bytes);
+    QCOMPARE(got.size(), std::size_t(1));
+    QCOMPARE(got[0], bytes);
+    QVERIFY2(framer.examinedBytes() <= quint64(8 * bytes.size()),
+             qPrintable(QStringLiteral("%1 bytes looked at for %2")
+                            .arg(framer.examinedBytes())
+                            .arg(bytes.size())));
+}
+
+void TstStreamFramer::tricklingBodyCostsLinearWork() {
+    // Large headers, then a large body byte by byte: once the Content-Length is known
+    // the headers are not read again per byte.
+    QByteArray bytes = message(QByteArray(30 * 1024, 'b'));
+    bytes.replace("CSeq:", "X-Filler: " + QByteArray(30 * 1024, 'h') + "\r\nCSeq:");
+    StreamFramer framer(StreamFramer::Role::Server);
+    const auto got = trickle(framer, bytes);
+    QCOMPARE(got.size(), std::size_t(1));
+    QCOMPARE(got[0], bytes);
+    QVERIFY2(framer.examinedBytes() <= quint64(8 * bytes.size()),
+             qPrintable(QStringLiteral("%1 bytes looked at for %2")
+                            .arg(framer.examinedBytes())
+                            .arg(bytes.size())));
+    // The same stream of many small messages stays linear as well.
+    StreamFramer many(StreamFramer::Role::Server);
+    QByteArray stream;
+    for (int i = 0; i < 50; ++i)
+        stream += "\r\n\r\n" + message(QByteArray::number(i), "c" + QByteArray::number(i));
+    QCOMPARE(trickle(many, stream).size(), std::size_t(50));
+    QVERIFY(many.examinedBytes() <= quint64(8 * stream.size()));
+}
+
+void TstStreamFramer::everySplitFramesAlike_data() {
+    QTest::addColumn<QByteArray>("stream");
+    QTest::addColumn<int>("messages");
+    const QByteArray a = message("first body", "c1");
+    const QByteArray b = message({}, "c2");
+    QByteArray lf = message("x", "c3");
+    lf.replace("\r\n", "\n");  // bare LFs, tolerated
+    QByteArray mixed = message("yz", "c4");
+    mixed.replace("\r\n\r\n", "\n\r\n");  // LF CR LF ends the headers too
+    QTest::newRow("two messages") << a + b << 2;
+    QTest::newRow("pings around") << "\r\n\r\n" + a + "\r\n" + b + "\r\n\r\n" << 2;
+    QTest::newRow("bare LFs") << lf + a << 2;
+    QTest::newRow("LF CR LF") << mixed + b << 2;
+    QTest::newRow("stray CRs in front") << "\r\r\n" + a << 1;
+}
+
+void TstStreamFramer::everySplitFramesAlike() {
+    // The incremental framer must cut a stream exactly as one findStreamFrame() pass over
+    // the whole does, wherever the reads split it.
+    QFETCH(QByteArray, stream);
+    QFETCH(int, messages);
+    StreamFramer whole(StreamFramer::Role::Server);
+    const auto reference = whole.feed(stream);
+    QVERIFY(!reference.error);
+    QCOMPARE(int(reference.messages.size()), messages);
+    for (qsizetype cut = 1; cut < stream.size(); ++cut) {
+        for (qsizetype second = cut; second <= stream.size(); second += 7) {
+            StreamFramer framer(StreamFramer::Role::Server);
+            std::vector<QByteArray> got;
+            int pings = 0;
+            for (auto part :
+                 {stream.first(cut), stream.sliced(cut, second - cut), stream.sliced(second)}) {
+                auto out = framer.feed(part);
+                QVERIFY(!out.error);
+                pings += out.pings;
+                for (auto& m : out.messages)
+                    got.push_back(std::move(m));
+            }
+            QCOMPARE(got, reference.messages);
+            QCOMPARE(pings, reference.pings);
+            QCOMPARE(framer.buffered(), whole.buffered());
+        }
+    }
+}
+
+void TstStreamFramer::foldedAndCompactContentLength() {
+    // The length the framer waits for is the one findStreamFrame() reads: compact form,
+    // a folded value, any case.
+    for (const QByteArray& header : {QByteArray("l: 5"), QByteArray("Content-Length:\r\n 5"),
+                                     QByteArray("CONTENT-length : 5")}) {
+        QByteArray bytes = message("12345");
+        bytes.replace("Content-Length: 5", header);
+        StreamFramer framer(StreamFramer::Role::Server);
+        auto out = framer.feed(bytes.first(bytes.size() - 3));
+        QVERIFY(out.messages.empty());
+        QVERIFY(!out.error);
+        out = framer.feed(bytes.sliced(bytes.size() - 3, 2));
+        QVERIFY(out.messages.empty());
+        out = framer.feed(bytes.last(1) + "OP");  // and the start of the next one
+        QCOMPARE(out.messages.size(), std::size_t(1));
+        QCOMPARE(out.messages[0], bytes);
+        QCOMPARE(framer.buffered(), 2);
+    }
+}
+
+void TstStreamFramer::headerEndSplitAcrossReads() {
+    // The empty line itself arrives a byte per read, after the scan already stopped at
+    // the last LF.
+    const QByteArray bytes = message();
+    const qsizetype end = bytes.size();
+    StreamFramer framer(StreamFramer::Role::Server);
+    QVERIFY(framer.feed(bytes.first(end - 3)).messages.empty());
+    QVERIFY(framer.feed(bytes.sliced(end - 3, 1)).messages.empty());
+    QVERIFY(framer.feed(bytes.sliced(end - 2, 1)).messages.empty());
+    const auto out = framer.feed(bytes.last(1));
+    QCOMPARE(out.messages.size(), std::size_t(1));
+    QCOMPARE(out.messages[0], bytes);
+}
+
+void TstStreamFramer::crRunWithoutMessageIsBounded() {
+    // CRs that never make a CRLF are no keep-alive and no message: they may not pile up.
+    sip::ParseLimits limits;
+    limits.maxMessageSize = 1024;
+    StreamFramer framer(StreamFramer::Role::Server, limits);
+    std::optional<StreamFramer::Output> failed;
+    for (int i = 0; i < 4096 && !failed; ++i) {
+        auto out = framer.feed("\r\r");
+        QVERIFY(out.messages.empty());
+        if (out.error) failed = std::move(out);
+        QVERIFY(framer.buffered() <= framer.maxBuffered());
+    }
+    QVERIFY(failed.has_value());
+    QCOMPARE(failed->error->kind, ErrorKind::Limit);
+    QVERIFY(framer.failed());
+}
+
+void TstStreamFramer::trickledOversizedHeadersFail() {
+    // The same 513 as for a header section that arrives at once, a byte at a time.
+    sip::ParseLimits limits;
+    limits.maxMessageSize = 2048;
+    StreamFramer framer(StreamFramer::Role::Server, limits);
+    const QByteArray bytes =
+        "OPTIONS sip:bob@example.com SIP/2.0\r\nX-Filler: " + QByteArray(4096, 'a') + "\r\n";
+    std::optional<StreamFramer::Output> failed;
+    for (qsizetype i = 0; i < bytes.size() && !failed; ++i) {
+        auto out = framer.feed(bytes.sliced(i, 1));
+        if (out.error) failed = std::move(out);
+    }
+    QVERIFY(failed.has_value());
+    QCOMPARE(failed->error->sipStatus, 513);
+    QCOMPARE(failed->rejected.size(), limits.maxMessageSize + 1);
+    QVERIFY(framer.examinedBytes() <= quint64(8 * bytes.size()));
 }
 
 QTEST_GUILESS_MAIN(TstStreamFramer)
