@@ -152,6 +152,7 @@ Result<void> AccountSession::open() {
     if (m_core) return {};
     auto core = std::make_unique<Core>(*this, m_config, m_seams);
     core->transport.setTrace(m_trace);
+    core->transport.setServerLocator(&core->locator);
     for (const ListenAddress& listen : m_config.sip.listen) {
         const transport::Endpoint local{listen.protocol, listen.address, listen.port};
         if (const Result<transport::Endpoint> bound = core->transport.listen(local); !bound) {

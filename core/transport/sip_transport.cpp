@@ -7,6 +7,7 @@
 #include <QTcpSocket>
 #include <QUdpSocket>
 
+#include <memory>
 #include <unordered_map>
 
 #include "base/log.h"
@@ -126,6 +127,13 @@ struct SipTransport::Impl {
     void writeNow(Connection& connection, const QByteArray& bytes, bool isMessage = true);
     void sendPong(Connection& connection);
     Result<Connection*> openConnection(const Endpoint& remote);
+    Result<void> sendToName(const ResponseRoute& route, bool portGiven, const Endpoint& source,
+                            QByteArray bytes);
+    Result<void> sendResolvedResponse(const Endpoint& target, const Endpoint& source,
+                                      const QByteArray& bytes);
+    ServerLocator* locator = nullptr;
+    // Lets a locator callback that outlives the transport see that it is gone.
+    std::shared_ptr<int> aliveToken = std::make_shared<int>(0);
     Connection* registerConnection(QTcpSocket* socket, const Endpoint& remote,
                                    const Endpoint& local, bool outbound);
     void startLiveness(Connection& connection);
@@ -788,6 +796,65 @@ void SipTransport::setTrace(base::SipTrace* trace) {
     d->sipTrace = trace;
 }
 
+void SipTransport::setServerLocator(ServerLocator* locator) {
+    d->locator = locator;
+}
+
+Result<void> SipTransport::Impl::sendToName(const ResponseRoute& route, bool portGiven,
+                                            const Endpoint& source, QByteArray bytes) {
+    if (!locator) {
+        return fail(ErrorKind::Transport,
+                    QStringLiteral("cannot answer to host name %1: no server locator")
+                        .arg(QString::fromLatin1(route.host)));
+    }
+    // RFC 3263 §5: a port in sent-by means A/AAAA only; without one, SRV for the Via's
+    // transport first. The response is on its way once the name is located.
+    LocateQuery query;
+    query.host = route.host;
+    if (portGiven) query.port = route.port;
+    query.transport = route.protocol;
+    const std::weak_ptr<int> alive = aliveToken;
+    locator->locate(query, [this, alive, protocol = route.protocol, source,
+                            bytes = std::move(bytes),
+                            host = route.host](Result<ServerTargets> targets) {
+        if (alive.expired()) return;
+        if (!targets || targets->all().empty()) {
+            ++counters.dropped;
+            qCWarning(lcTransport)
+                << "response to" << host
+                << "dropped:" << (targets ? QStringLiteral("no address") : targets.error().reason);
+            return;
+        }
+        // §5: each target in turn until one takes the response.
+        for (const ServerTarget& target : targets->all()) {
+            if (target.endpoint.protocol != protocol) continue;
+            if (sendResolvedResponse(target.endpoint, source, bytes)) return;
+        }
+        ++counters.dropped;
+        qCWarning(lcTransport) << "response to" << host << "dropped: no target took it";
+    });
+    return {};
+}
+
+Result<void> SipTransport::Impl::sendResolvedResponse(const Endpoint& target,
+                                                      const Endpoint& source,
+                                                      const QByteArray& bytes) {
+    if (isReliable(target.protocol)) {
+        Connection* c = flowTo(target);
+        if (!c) {
+            auto opened = openConnection(target);
+            if (!opened) return fail(opened.error());
+            c = *opened;
+        }
+        return writeToConnection(*c, bytes);
+    }
+    UdpListener* udp = udpListenerForResponse(source, target.address);
+    if (!udp)
+        return fail(ErrorKind::Transport,
+                    QStringLiteral("no UDP socket can reach %1").arg(target.toString()));
+    return sendDatagram(*udp, bytes, target);
+}
+
 const TransportCounters& SipTransport::counters() const {
     return d->counters;
 }
@@ -892,7 +959,9 @@ Result<void> SipTransport::sendResponse(const sip::Message& response, const Endp
     }
 
     ResponseRoute route;
+    bool viaHasPort = false;
     if (auto via = response.topVia()) {
+        viaHasPort = via->port.has_value() || via->rport().has_value();
         auto routed = routeResponse(*via);
         if (!routed) return fail(routed.error());
         route = *routed;
@@ -914,11 +983,7 @@ Result<void> SipTransport::sendResponse(const sip::Message& response, const Endp
                 return d->writeToConnection(*c, response.serialize());
             }
         }
-        if (!address) {
-            return fail(ErrorKind::Transport,
-                        QStringLiteral("cannot answer to host name %1 (RFC 3263 §5 not supported)")
-                            .arg(QString::fromLatin1(route.host)));
-        }
+        if (!address) return d->sendToName(route, viaHasPort, source, response.serialize());
         const Endpoint target{Protocol::Tcp, *address, route.port};
         Impl::Connection* c = d->flowTo(target);
         if (!c) {
@@ -928,11 +993,7 @@ Result<void> SipTransport::sendResponse(const sip::Message& response, const Endp
         }
         return d->writeToConnection(*c, response.serialize());
     }
-    if (!address) {
-        return fail(ErrorKind::Transport,
-                    QStringLiteral("cannot answer to host name %1 (RFC 3263 §5 not supported)")
-                        .arg(QString::fromLatin1(route.host)));
-    }
+    if (!address) return d->sendToName(route, viaHasPort, source, response.serialize());
     const Endpoint target{Protocol::Udp, *address, route.port};
     Impl::UdpListener* udp = d->udpListenerForResponse(source, target.address);
     if (!udp)

@@ -10,6 +10,7 @@
 #include "base/timer_queue.h"
 #include "sip/parser.h"
 #include "transport/flow_liveness.h"
+#include "transport/server_locator.h"
 #include "transport/transport.h"
 
 namespace sb::transport {
@@ -92,6 +93,9 @@ public:
     std::vector<Endpoint> listeningEndpoints() const;
 
     void setTrace(base::SipTrace* trace);
+    // RFC 3263 §5: where a response must go to a host name in its Via, that name is
+    // located through `locator` (not owned; null refuses such responses).
+    void setServerLocator(ServerLocator* locator);
     const TransportCounters& counters() const;
 
     std::size_t connectionCount() const;

@@ -3,12 +3,14 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
+#include <QTimer>
 #include <QUdpSocket>
 
 #include <memory>
 #include <vector>
 
 #include "base/event_loop_timers.h"
+#include "base/random.h"
 #include "base/sip_trace.h"
 #include "sip/parser.h"
 #include "transport/sip_transport.h"
@@ -51,6 +53,25 @@ public:
                 const QString& remote, QByteArrayView message) override {
         entries.push_back(
             {direction, transport.toByteArray(), local, remote, message.toByteArray()});
+    }
+};
+
+// Answers A/AAAA from a table and nothing else; never touches the network.
+class TableResolver final : public DnsResolver {
+public:
+    QHash<QByteArray, QList<QHostAddress>> hosts;
+    QList<QByteArray> asked;
+    void lookupNaptr(const QByteArray&, NaptrCallback done) override {
+        QTimer::singleShot(0, [done] { done(std::vector<NaptrRecord>{}); });
+    }
+    void lookupSrv(const QByteArray& name, SrvCallback done) override {
+        asked.append("SRV " + name);
+        QTimer::singleShot(0, [done] { done(std::vector<SrvRecord>{}); });
+    }
+    void lookupAddresses(const QByteArray& host, AddressCallback done) override {
+        asked.append("A " + host);
+        const QList<QHostAddress> found = hosts.value(host);
+        QTimer::singleShot(0, [done, found] { done(found); });
     }
 };
 
@@ -151,6 +172,7 @@ private slots:
     void incompleteMessageClosesConnection();
     void sendQueueWhileConnectingIsBounded();
     void sendBufferOfOpenConnectionIsBounded();
+    void responseToHostNameIsLocated();
 };
 
 void TstSipTransport::listenReportsBoundPorts() {
@@ -794,6 +816,45 @@ void TstSipTransport::sendBufferOfOpenConnectionIsBounded() {
     QVERIFY(refused.has_value());
     QTRY_COMPARE_WITH_TIMEOUT(pair.userB.count(), std::size_t(3), kWait);
     QCOMPARE(pair.a.connectionCount(), std::size_t(1));  // refusing closed nothing
+}
+
+// RFC 3263 §5: a response whose Via names a host (here through maddr, §18.2.2) is sent
+// once the name is located; without a locator the transport says it cannot.
+void TstSipTransport::responseToHostNameIsLocated() {
+    Pair pair(QStringLiteral("127.0.0.1"));
+    TableResolver dns;
+    dns.hosts.insert("client.sb.test", {QHostAddress(QStringLiteral("127.0.0.1"))});
+    base::SeededRandom random(5);
+    ServerLocator locator(dns, pair.timers, random);
+
+    std::vector<Result<void>> sent;
+    pair.userB.react = [&](const IncomingMessage& in) {
+        if (!in.message.isRequest()) return;
+        sip::Message response = sip::makeResponse(in.message, 200);
+        response.replaceFirstHeader(sip::HeaderId::Via,
+                                    "SIP/2.0/UDP 127.0.0.1:" + QByteArray::number(pair.udpA.port) +
+                                        ";branch=" + in.message.topVia()->branch().toByteArray() +
+                                        ";maddr=client.sb.test");
+        sent.push_back(pair.b.sendResponse(response, in.source, in.connection));
+    };
+
+    sip::Message first = makeRequest();
+    QVERIFY(pair.a.sendRequest(first, pair.udpB).has_value());
+    QTRY_COMPARE_WITH_TIMEOUT(sent.size(), std::size_t(1), kWait);
+    QVERIFY2(!sent[0].has_value(), "a host name was answered without a locator");
+    QVERIFY(sent[0].error().reason.contains(QStringLiteral("client.sb.test")));
+    QCOMPARE(pair.userA.count(), std::size_t(0));
+
+    pair.b.setServerLocator(&locator);
+    sip::Message second = makeRequest();
+    QVERIFY(pair.a.sendRequest(second, pair.udpB).has_value());
+    QTRY_COMPARE_WITH_TIMEOUT(sent.size(), std::size_t(2), kWait);
+    QVERIFY(sent[1].has_value());
+    QTRY_COMPARE_WITH_TIMEOUT(pair.userA.count(), std::size_t(1), kWait);
+    QCOMPARE(pair.userA.messages[0].message.statusCode(), 200);
+    QCOMPARE(pair.userA.messages[0].message.callId(), second.callId());
+    // The port was given, so only the addresses were asked (no SRV).
+    QCOMPARE(dns.asked, QList<QByteArray>{"A client.sb.test"});
 }
 
 QTEST_GUILESS_MAIN(TstSipTransport)
