@@ -31,7 +31,9 @@ Result<transport::LocateQuery> registrarQuery(const AccountConfig& account) {
         query.host = account.proxyHost.toUtf8();
         if (account.proxyPort != 0) query.port = account.proxyPort;
     } else {
-        const Result<sip::Uri> uri = sip::Uri::parse(account.aor.toUtf8());
+        // The Uri views its text: keep the bytes alive while it is read.
+        const QByteArray aor = account.aor.toUtf8();
+        const Result<sip::Uri> uri = sip::Uri::parse(aor);
         if (!uri) return fail(uri.error());
         Result<transport::LocateQuery> fromUri = transport::LocateQuery::fromUri(*uri);
         if (!fromUri) return fail(fromUri.error());
