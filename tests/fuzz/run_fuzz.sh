@@ -1,6 +1,7 @@
 #!/bin/sh
-# Builds the libFuzzer target with clang in its own build directory (build/fuzz) and
-# runs it for a bounded time through CTest (label "fuzz": 60 s, 2 GiB RSS limit).
+# Builds the libFuzzer targets with clang in its own build directory (build/fuzz) and
+# runs them for a bounded time through CTest (label "fuzz": the SIP parser 60 s, the
+# dialog-info parser 30 s, 2 GiB RSS limit each).
 # Crash reproducers land in build/fuzz/tests/fuzz/work/artifacts/; copy them to
 # tests/fuzz/crashes/ so every later run replays them first.
 set -eu
@@ -15,5 +16,5 @@ fi
 
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_COMPILER="$cxx" -DSB_BUILD_FUZZ=ON -DSB_BUILD_TESTS=ON -DSB_WERROR=ON
-cmake --build "$build" --target fuzz_parser
+cmake --build "$build" --target fuzz_parser fuzz_dialog_info
 ctest --test-dir "$build" -L fuzz --output-on-failure
