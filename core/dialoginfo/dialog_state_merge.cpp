@@ -4,6 +4,25 @@
 
 namespace sb::dialoginfo {
 
+namespace {
+
+// Kamailio sends call-id and tags only while a dialog is early; the board keeps the ones
+// it learned, because pickup and attended transfer (Replaces, RFC 3891) need them once
+// the dialog is confirmed too. Tokens the server does send always win.
+void carryIdentifiers(DialogInfo& next, const DialogInfo& before) {
+    if (next.callId.isEmpty()) next.callId = before.callId;
+    if (next.localTag.isEmpty()) next.localTag = before.localTag;
+    if (next.remoteTag.isEmpty()) next.remoteTag = before.remoteTag;
+}
+
+const DialogInfo* findById(const std::vector<DialogInfo>& dialogs, const QString& id) {
+    for (const DialogInfo& dialog : dialogs)
+        if (dialog.id == id) return &dialog;
+    return nullptr;
+}
+
+}  // namespace
+
 DialogStateMerge::Outcome DialogStateMerge::apply(const Document& document) {
     const bool partial = document.state == DocumentState::Partial;
     // RFC 4235 §4.1: a partial document only makes sense on top of full state.
@@ -34,6 +53,8 @@ DialogStateMerge::Outcome DialogStateMerge::apply(const Document& document) {
                 m_terminated.push_back(dialog);
             } else {
                 next.push_back(dialog);
+                if (const DialogInfo* before = findById(m_dialogs, dialog.id))
+                    carryIdentifiers(next.back(), *before);
             }
         }
         m_dialogs = std::move(next);
@@ -50,7 +71,9 @@ DialogStateMerge::Outcome DialogStateMerge::apply(const Document& document) {
             m_terminated.push_back(dialog);
             if (known != m_dialogs.end()) m_dialogs.erase(known);
         } else if (known != m_dialogs.end()) {
-            *known = dialog;
+            DialogInfo next = dialog;
+            carryIdentifiers(next, *known);
+            *known = std::move(next);
         } else {
             m_dialogs.push_back(dialog);
         }

@@ -70,6 +70,7 @@ private slots:
     void afterGapPartialsWaitForFull();
     void missingVersionApplied();
     void resetStartsAgain();
+    void identifiersSurviveConfirmation();
     void kamailioSequence();
     void asteriskSequence();
     void freeswitchSequence();
@@ -241,6 +242,32 @@ void TestDialogStateMerge::resetStartsAgain() {
     QCOMPARE(merge.apply(partial(41)), Outcome::NeedFullState);
     QCOMPARE(merge.apply(full(0, {dialog("b", DialogState::Early)})), Outcome::Applied);
     QCOMPARE(ids(merge.dialogs()), QStringList({"b"}));
+}
+
+void TestDialogStateMerge::identifiersSurviveConfirmation() {
+    // Kamailio sends call-id and tags only while early; pickup and transfer need them
+    // later, so the merge keeps what it learned unless the server sends new ones.
+    DialogStateMerge merge;
+    DialogInfo early = dialog(QStringLiteral("d1"), DialogState::Early);
+    early.callId = QStringLiteral("c1");
+    early.localTag = QStringLiteral("l1");
+    early.remoteTag = QStringLiteral("r1");
+    QCOMPARE(merge.apply(full(1, {early})), Outcome::Applied);
+    QCOMPARE(merge.apply(full(2, {dialog(QStringLiteral("d1"), DialogState::Confirmed)})),
+             Outcome::Applied);
+    QCOMPARE(merge.dialogs().at(0).state, DialogState::Confirmed);
+    QCOMPARE(merge.dialogs().at(0).callId, QStringLiteral("c1"));
+    QCOMPARE(merge.dialogs().at(0).localTag, QStringLiteral("l1"));
+    QCOMPARE(merge.dialogs().at(0).remoteTag, QStringLiteral("r1"));
+    DialogInfo retagged = dialog(QStringLiteral("d1"), DialogState::Confirmed);
+    retagged.remoteTag = QStringLiteral("r2");
+    QCOMPARE(merge.apply(partial(3, {retagged})), Outcome::Applied);
+    QCOMPARE(merge.dialogs().at(0).remoteTag, QStringLiteral("r2"));
+    QCOMPARE(merge.dialogs().at(0).callId, QStringLiteral("c1"));
+    // Another dialog never inherits them.
+    QCOMPARE(merge.apply(full(4, {dialog(QStringLiteral("d2"), DialogState::Early)})),
+             Outcome::Applied);
+    QVERIFY(merge.dialogs().at(0).callId.isEmpty());
 }
 
 void TestDialogStateMerge::kamailioSequence() {

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <QByteArray>
+#include <QHashFunctions>
+
+#include <deque>
+#include <functional>
+#include <unordered_set>
+
+#include "base/timer_queue.h"
+
+namespace sb::ua {
+
+// Lets keys out at most `ratePerSecond` per second, in the order they came, from the
+// event loop (a timer), never from inside enqueue(). It paces new SUBSCRIBEs so that a
+// board of 2,000 extensions, or a server restart that ends them all at once, does not
+// flood the server (issue 3; RFC 6665 §4.1.2.1 leaves the rate to the subscriber).
+// Releases keep a fixed grid of 1/rate, so a burst never runs ahead of it.
+class SubscribePacer {
+public:
+    using Release = std::function<void(const QByteArray& key)>;
+
+    // `ratePerSecond` <= 0: no pacing (every queued key leaves on the next loop turn).
+    SubscribePacer(base::TimerQueue& timers, double ratePerSecond, Release release);
+    ~SubscribePacer();
+
+    SubscribePacer(const SubscribePacer&) = delete;
+    SubscribePacer& operator=(const SubscribePacer&) = delete;
+
+    // Queues `key` at the back; a key already queued keeps its place.
+    void enqueue(const QByteArray& key);
+    // Drops a queued key; false when it was not queued.
+    bool remove(const QByteArray& key);
+    bool contains(const QByteArray& key) const;
+    std::size_t size() const { return m_queued.size(); }
+    void clear();
+
+private:
+    struct KeyHash {
+        size_t operator()(const QByteArray& key) const noexcept { return qHash(key); }
+    };
+
+    void schedule();
+    void fire();
+    double nowMs() const;
+
+    base::TimerQueue& m_timers;
+    double m_intervalMs = 0;
+    Release m_release;
+    // Removal is lazy: a key popped from the deque leaves only if it is still in the set.
+    std::deque<QByteArray> m_order;
+    std::unordered_set<QByteArray, KeyHash> m_queued;
+    double m_nextSlotMs = -1e18;
+    base::TimerId m_timer = base::kNoTimer;
+};
+
+}  // namespace sb::ua
