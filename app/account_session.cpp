@@ -1,5 +1,10 @@
 #include "app/account_session.h"
 
+#include "app/subscription_bridge.h"
+#include "board/console.h"
+#include "sip/message.h"
+#include "ua/subscription_set.h"
+
 #include <QTimer>
 
 #include <chrono>
@@ -18,6 +23,8 @@ namespace sb::app {
 namespace {
 
 using namespace std::chrono_literals;
+
+const QByteArray kAllow = QByteArrayLiteral("OPTIONS, NOTIFY, ACK, BYE, CANCEL");
 
 quint32 wholeSecondsUp(base::Duration duration) {
     return static_cast<quint32>((std::max(duration, base::Duration::zero()) + 999ms) / 1s);
@@ -47,7 +54,9 @@ Result<transport::LocateQuery> registrarQuery(const AccountConfig& account) {
 
 // The core objects, in construction order; the transaction layer sits between the
 // transport and the registration, and this struct forwards transport events to both.
-struct AccountSession::Core final : transport::TransportUser, ua::RegistrationHandler {
+struct AccountSession::Core final : transport::TransportUser,
+                                   transaction::ServerTransactionUser,
+                                   ua::RegistrationHandler {
     Core(AccountSession& owner, const Config& config, const AccountSessionSeams& seams)
         : session(owner),
           ownTimers(seams.timers ? nullptr : std::make_unique<base::EventLoopTimers>()),
@@ -65,8 +74,13 @@ struct AccountSession::Core final : transport::TransportUser, ua::RegistrationHa
         // The transaction layer registered itself; flow failures also concern the
         // registration (RFC 5626 §4.4.1: re-register over a new flow).
         transport.setUser(this);
+        transactions.setServerUser(this);
     }
     ~Core() override {
+        transactions.setServerUser(nullptr);
+        if (bridge) bridge->detach();
+        subscriptions.reset();
+        bridge.reset();
         registration.reset();
         if (lookup != 0) locator.cancel(lookup);
         if (stopTimer != base::kNoTimer) timers.cancel(stopTimer);
@@ -82,9 +96,52 @@ struct AccountSession::Core final : transport::TransportUser, ua::RegistrationHa
         if (registration) registration->handleFlowFailure(remote);
     }
 
+    // ServerTransactionUser: NOTIFYs go to the subscriptions; a console in client mode
+    // takes no calls yet.
+    void onRequest(transaction::TransactionId id,
+                   const transport::IncomingMessage& incoming) override {
+        if (subscriptions && subscriptions->handleRequest(id, incoming)) return;
+        const sip::Message& request = incoming.message;
+        sip::Message response;
+        switch (request.method()) {
+            case sip::Method::Options:
+                response = sip::makeResponse(request, 200);
+                response.addHeader("Allow", kAllow);
+                response.addHeader("Accept", "application/dialog-info+xml");
+                break;
+            case sip::Method::Notify:
+                // RFC 6665 §4.1.3: no subscription it could belong to.
+                response = sip::makeResponse(request, 481, "Subscription does not exist");
+                break;
+            case sip::Method::Invite:
+                response = sip::makeResponse(request, 480, "Console takes no calls");
+                break;
+            case sip::Method::Bye:
+            case sip::Method::Cancel:
+                response = sip::makeResponse(request, 481);
+                break;
+            default:
+                response = sip::makeResponse(request, 405);
+                response.addHeader("Allow", kAllow);
+                break;
+        }
+        if (const Result<void> sent = transactions.sendResponse(id, std::move(response)); !sent)
+            qCDebug(lcApp) << "cannot answer" << request.methodName() << sent.error().reason;
+    }
+
     // RegistrationHandler
     void onRegistered(quint32 expires, const std::vector<QByteArray>& contacts) override {
         (void)contacts;
+        // Subscriptions go where the registration went (the account's proxy): first
+        // once registered, afresh when the registration moved to another server.
+        const std::optional<transport::Endpoint> destination =
+            registration ? registration->currentDestination() : std::nullopt;
+        if (!subscriptions) {
+            session.startSubscriptions();
+        } else if (destination && lastDestination && !(*destination == *lastDestination)) {
+            subscriptions->restartAll();
+        }
+        lastDestination = destination;
         RegistrationStatus status = session.m_status;
         status.state = RegistrationStatus::State::Registered;
         status.expires = expires;
@@ -131,6 +188,9 @@ struct AccountSession::Core final : transport::TransportUser, ua::RegistrationHa
     transport::ServerLocator locator;
     transport::LocateQuery query;
     std::unique_ptr<ua::RegistrationClient> registration;
+    std::unique_ptr<SubscriptionBridge> bridge;
+    std::unique_ptr<ua::SubscriptionSet> subscriptions;
+    std::optional<transport::Endpoint> lastDestination;
     transport::ServerLocator::LookupId lookup = 0;
     base::TimerId stopTimer = base::kNoTimer;
 };
@@ -210,6 +270,37 @@ void AccountSession::startRegistration() {
     }
 }
 
+void AccountSession::setBoard(board::Console* console) {
+    m_board = console;
+}
+
+void AccountSession::startSubscriptions() {
+    if (!m_core || !m_board || m_stopping || m_core->subscriptions) return;
+    const AccountConfig& account = m_config.account;
+    const SubscriptionsConfig& config = m_config.subscriptions;
+    ua::SubscriptionOptions options;
+    options.aor = account.aor.toUtf8();
+    options.authUser = account.authUser.toUtf8();
+    options.password = account.password.toUtf8();
+    options.expires = config.expires;
+    options.subscribeRate = config.rate;
+    options.resourceListUri = config.resourceList.toUtf8();
+    options.transport = account.transport;
+    options.userAgent = QByteArrayLiteral("Switchboard/" SB_VERSION);
+    options.nextHop = [core = m_core.get()]() -> std::optional<transport::Endpoint> {
+        return core->registration ? core->registration->currentDestination() : std::nullopt;
+    };
+    options.localEndpointFor = [core = m_core.get()](const transport::Endpoint& target) {
+        return contactEndpointFor(core->transport.listeningEndpoints(), target,
+                                  core->sourceAddress);
+    };
+    m_core->bridge = std::make_unique<SubscriptionBridge>(*m_board);
+    m_core->subscriptions = std::make_unique<ua::SubscriptionSet>(
+        m_core->transactions, m_core->timers, m_core->random, std::move(options), *m_core->bridge);
+    m_core->bridge->attach(*m_core->subscriptions);
+    qCDebug(lcApp) << "subscribing to" << m_board->monitoredCount() << "extension(s)";
+}
+
 void AccountSession::locateRegistrar() {
     if (!m_core || !m_core->registration || m_stopping) return;
     if (m_core->lookup != 0) m_core->locator.cancel(m_core->lookup);
@@ -253,6 +344,16 @@ void AccountSession::stop(base::Duration bound) {
         if (m_core->lookup != 0) m_core->locator.cancel(m_core->lookup);
         m_core->lookup = 0;
     }
+    if (m_core && m_core->subscriptions) {
+        // RFC 6665 §4.1.2.3: un-SUBSCRIBE everything first, while still registered.
+        m_core->bridge->detach();
+        m_core->subscriptions->stopAll([this, bound] { stopRegistration(bound); }, bound);
+        return;
+    }
+    stopRegistration(bound);
+}
+
+void AccountSession::stopRegistration(base::Duration bound) {
     if (m_core && m_core->registration) {
         // RFC 3261 §10.2.2: remove our binding; onUnregistered() finishes the stop, the
         // bound keeps a silent registrar from holding us up.

@@ -16,6 +16,10 @@
 #include "transport/dns_resolver.h"
 #include "transport/transport.h"
 
+namespace sb::board {
+class Console;
+}
+
 namespace sb::app {
 
 // What a test puts in place of the system: DNS answers, the clock with its timers,
@@ -44,13 +48,18 @@ public:
 
     // Where SIP messages are traced (redacted); not owned, must outlive the session.
     void setSipTrace(base::SipTrace* trace);
+    // The board whose monitored extensions this account subscribes to (RFC 6665 dialog
+    // event package), once registered; not owned, must outlive the session. Without a
+    // board the session only registers.
+    void setBoard(board::Console* console);
 
     // Opens the listen addresses. Nothing is sent yet.
     Result<void> open();
     // Starts registering the account (after open()).
     void startRegistration();
-    // Unregisters (REGISTER with Expires: 0, RFC 3261 §10.2.2) and emits stopped() when
-    // the registrar has answered, the request failed, or `bound` has passed.
+    // Ends every subscription (SUBSCRIBE with Expires: 0), then unregisters (REGISTER with
+    // Expires: 0, RFC 3261 §10.2.2) and emits stopped() when the registrar has answered,
+    // the request failed, or `bound` has passed.
     void stop(base::Duration bound = base::Duration(5000));
 
     // The addresses really listened on ("udp:127.0.0.1:40123"), after open().
@@ -66,6 +75,8 @@ private:
     struct Core;
 
     void locateRegistrar();
+    void startSubscriptions();
+    void stopRegistration(base::Duration bound);
     void registrationImpossible(const QString& reason);
     void report(RegistrationStatus status);
     void finishStop();
@@ -73,6 +84,7 @@ private:
     Config m_config;
     AccountSessionSeams m_seams;
     base::SipTrace* m_trace = nullptr;
+    board::Console* m_board = nullptr;
     std::unique_ptr<Core> m_core;
     RegistrationStatus m_status;
     bool m_stopping = false;

@@ -1,10 +1,12 @@
 #include "app/config.h"
 
+#include <QFile>
 #include <QFileInfo>
 
 #include <algorithm>
 #include <optional>
 
+#include "app/monitor_section.h"
 #include "sip/uri.h"
 
 namespace sb::app {
@@ -13,6 +15,7 @@ namespace {
 
 const QStringList kAccountKeys = {"aor", "auth_user", "password", "proxy", "transport", "expires"};
 const QStringList kSipKeys = {"listen", "t1_ms", "t2_ms", "t4_ms"};
+const QStringList kSubscriptionsKeys = {"rate", "expires", "resource_list", "domain"};
 
 std::optional<transport::Protocol> protocolOf(const QString& name) {
     const QString lower = name.trimmed().toLower();
@@ -127,7 +130,11 @@ void checkUnknownKeys(QSettings& settings, Config& config) {
         const QString section = slash < 0 ? QString() : path.left(slash);
         const QString key = slash < 0 ? path : path.mid(slash + 1);
         const bool known = (section == QLatin1String("account") && kAccountKeys.contains(key)) ||
-                           (section == QLatin1String("sip") && kSipKeys.contains(key));
+                           (section == QLatin1String("sip") && kSipKeys.contains(key)) ||
+                           (section == QLatin1String("subscriptions") &&
+                            kSubscriptionsKeys.contains(key)) ||
+                           // Read from the text, in file order (app/monitor_section.h).
+                           section == QLatin1String("monitor");
         if (!known) {
             config.warnings
                 << (section.isEmpty()
@@ -250,6 +257,57 @@ void readSip(QSettings& settings, Config& config, Problems& problems) {
     }
 }
 
+void readSubscriptions(QSettings& settings, Config& config, Problems& problems) {
+    const QString s = QStringLiteral("subscriptions");
+    SubscriptionsConfig& subscriptions = config.subscriptions;
+    if (const auto rate = readString(settings, s, QStringLiteral("rate"), problems)) {
+        bool ok = false;
+        const double value = rate->toDouble(&ok);
+        if (!ok || value < kMinSubscribeRate || value > kMaxSubscribeRate) {
+            problems.add(s, QStringLiteral("rate"),
+                         QStringLiteral("'%1' is not a number of SUBSCRIBEs per second from %2 "
+                                        "to %3")
+                             .arg(*rate)
+                             .arg(kMinSubscribeRate)
+                             .arg(kMaxSubscribeRate));
+        } else {
+            subscriptions.rate = value;
+        }
+    }
+    if (const auto expires =
+            readInteger(settings, s, QStringLiteral("expires"), kMinSubscriptionExpires,
+                        kMaxSubscriptionExpires, QStringLiteral("seconds"), problems)) {
+        subscriptions.expires = static_cast<quint32>(*expires);
+    }
+    if (const auto list = readString(settings, s, QStringLiteral("resource_list"), problems);
+        list && !list->isEmpty()) {
+        const QByteArray bytes = list->toUtf8();
+        const Result<sip::Uri> uri = sip::Uri::parse(bytes);
+        if (!uri || !uri->isSip()) {
+            problems.add(s, QStringLiteral("resource_list"),
+                         QStringLiteral("'%1' is not a sip: or sips: URI").arg(*list));
+        } else {
+            subscriptions.resourceList = *list;
+        }
+    }
+    if (const auto domain = readString(settings, s, QStringLiteral("domain"), problems))
+        subscriptions.domain = *domain;
+}
+
+void readMonitor(QSettings& settings, Config& config, Problems& problems) {
+    QFile file(settings.fileName());
+    if (settings.fileName().isEmpty() || !file.open(QIODevice::ReadOnly)) return;
+    const MonitorSection section = parseMonitorSection(file.readAll());
+    config.monitor = section.extensions;
+    // Each problem already says "[monitor] line N: ...".
+    for (const QString& problem : section.problems) {
+        const qsizetype colon = problem.indexOf(QStringLiteral(": "));
+        const QString where = problem.left(colon);
+        problems.add(QStringLiteral("monitor"), where.mid(QStringLiteral("[monitor] ").size()),
+                     problem.mid(colon + 2));
+    }
+}
+
 }  // namespace
 
 QString ListenAddress::toString() const {
@@ -298,6 +356,13 @@ Result<Config> parseConfig(QSettings& settings) {
     checkUnknownKeys(settings, config);
     readAccount(settings, config, problems);
     readSip(settings, config, problems);
+    readSubscriptions(settings, config, problems);
+    readMonitor(settings, config, problems);
+    if (config.subscriptions.domain.isEmpty() && !config.account.aor.isEmpty()) {
+        const QByteArray aor = config.account.aor.toUtf8();
+        if (const Result<sip::Uri> uri = sip::Uri::parse(aor))
+            config.subscriptions.domain = QString::fromUtf8(uri->host);
+    }
 
     if (problems.isEmpty()) {
         const transport::Protocol wanted = config.account.transport;

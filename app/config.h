@@ -9,6 +9,7 @@
 
 #include "base/result.h"
 #include "base/timer_queue.h"
+#include "board/directory.h"
 #include "transport/transport.h"
 
 namespace sb::app {
@@ -42,9 +43,22 @@ struct SipConfig {
     base::Duration t4{5000};
 };
 
+// [subscriptions]: how the board watches the monitored extensions (RFC 6665, RFC 4235).
+struct SubscriptionsConfig {
+    double rate = 50.0;      // initial SUBSCRIBEs per second (pacing)
+    quint32 expires = 3600;  // requested subscription duration, seconds
+    // RFC 4662: one subscription to this list URI instead of one per extension.
+    QString resourceList;
+    // Domain of extensions monitored by number ("sip:201@<domain>"); the AOR's when empty.
+    QString domain;
+};
+
 struct Config {
     AccountConfig account;
     SipConfig sip;
+    SubscriptionsConfig subscriptions;
+    // [monitor]: the directory, in the order of the file (see app/monitor_section.h).
+    std::vector<board::Extension> monitor;
     // Keys we do not know (typos, keys of a newer version): reported, not fatal.
     QStringList warnings;
 };
@@ -54,12 +68,17 @@ constexpr quint32 kMinExpires = 1;
 constexpr quint32 kMaxExpires = 604800;  // one week
 constexpr int kMinTimerMs = 10;
 constexpr int kMaxTimerMs = 600000;
+constexpr double kMinSubscribeRate = 0.1;
+constexpr double kMaxSubscribeRate = 1000.0;
+constexpr quint32 kMinSubscriptionExpires = 10;
+constexpr quint32 kMaxSubscriptionExpires = 86400;
 
 // Reads and validates an INI file (QSettings::IniFormat). On failure the Error
 // (ErrorKind::Config) lists every problem, one per line, as "[section] key: what is wrong".
 Result<Config> loadConfig(const QString& path);
 
-// The same on already opened settings (tests build them from a string).
+// The same on already opened settings (tests build them from a string). The [monitor]
+// section is read from the settings' file, in file order, when it has one.
 Result<Config> parseConfig(QSettings& settings);
 
 // "udp:HOST:PORT" / "tcp:[V6]:PORT" → ListenAddress, or a message saying what is wrong.

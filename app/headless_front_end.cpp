@@ -1,19 +1,36 @@
 #include "app/headless_front_end.h"
 
+#include <QDateTime>
+#include <QJsonArray>
+
 #include "app/account_session.h"
 #include "base/log.h"
+#include "board/console.h"
 
 namespace sb::app {
 
-HeadlessFrontEnd::HeadlessFrontEnd(AccountSession& session, QIODevice& out, QObject* parent)
-    : QObject(parent), m_session(session), m_out(out) {
+namespace {
+const QDateTime kEpoch = QDateTime::fromMSecsSinceEpoch(0, Qt::UTC);
+}
+
+HeadlessFrontEnd::HeadlessFrontEnd(AccountSession& session, board::Console& console,
+                                   QIODevice& out, QObject* parent)
+    : QObject(parent), m_session(session), m_console(console), m_out(out) {
     connect(&m_session, &AccountSession::registrationChanged, this,
             [this](const RegistrationStatus& status) { write(registrationEvent(status)); });
     connect(&m_session, &AccountSession::stopped, this, [this] { emit finished(0); });
+    connect(&m_console, &board::Console::extensionsChanged, this,
+            &HeadlessFrontEnd::reportChanges);
+    connect(&m_console, &board::Console::directoryChanged, this,
+            &HeadlessFrontEnd::syncDirectory);
 }
 
 void HeadlessFrontEnd::announceStart(const QString& version) {
     write(startedEvent(version, m_session.listenAddresses()));
+    QStringList all;
+    for (const board::Extension& extension : m_console.directory().extensions())
+        all << extension.number;
+    reportChanges(all);
 }
 
 void HeadlessFrontEnd::handleLine(const QByteArray& line) {
@@ -28,7 +45,91 @@ void HeadlessFrontEnd::handleLine(const QByteArray& line) {
             write(ackEvent(command.id));
             quit();
             break;
+        case CommandKind::Monitor:
+            if (m_quitting) {
+                write(errorEvent(command.id, QStringLiteral("quitting")));
+            } else if (const Result<void> added = m_console.monitor(command.extension); !added) {
+                write(errorEvent(command.id, added.error().reason));
+            } else {
+                write(ackEvent(command.id));
+            }
+            break;
+        case CommandKind::Unmonitor:
+            if (m_console.unmonitor(command.extension.number)) {
+                write(ackEvent(command.id));
+            } else {
+                write(errorEvent(command.id, QStringLiteral("extension %1 is not monitored")
+                                                 .arg(command.extension.number)));
+            }
+            break;
+        case CommandKind::Snapshot:
+            write(snapshotEvent(command.id));
+            break;
     }
+}
+
+QJsonObject HeadlessFrontEnd::snapshotEvent(const QJsonValue& id) const {
+    const base::TimePoint now = m_console.clock().now();
+    const QDateTime wallNow = QDateTime::currentDateTimeUtc();
+    QJsonArray extensions;
+    for (int i = 0; i < m_console.monitoredCount(); ++i) {
+        if (const board::ExtensionState* state = m_console.stateAt(i)) {
+            QJsonObject lamp = lampObject(*state, now, wallNow);
+            lamp.insert(QStringLiteral("subscription"),
+                        QString::fromLatin1(ua::subscriptionStateName(state->subscription.state)));
+            extensions.append(lamp);
+        }
+    }
+    QJsonObject object{{QStringLiteral("event"), QStringLiteral("snapshot")},
+                       {QStringLiteral("extensions"), extensions}};
+    if (!id.isUndefined()) object.insert(QStringLiteral("id"), id);
+    return object;
+}
+
+void HeadlessFrontEnd::reportChanges(const QStringList& numbers) {
+    const base::TimePoint now = m_console.clock().now();
+    const QDateTime wallNow = QDateTime::currentDateTimeUtc();
+    for (const QString& number : numbers) {
+        const board::ExtensionState* state = m_console.state(number);
+        if (!state) continue;
+        // The subscription first: a lamp that goes offline is explained by it.
+        const QJsonObject subscription = subscriptionEvent(number, state->subscription);
+        auto last = m_lastSubscription.find(number);
+        if (last == m_lastSubscription.end() || *last != subscription) {
+            m_lastSubscription.insert(number, subscription);
+            write(subscription);
+        }
+        // Compared on a fixed time base: the wall-clock rendering of the same steady
+        // time point may differ by a millisecond from one batch to the next.
+        const QJsonObject key = lampObject(*state, base::TimePoint{}, kEpoch);
+        auto lastLamp = m_lastLamp.find(number);
+        if (lastLamp == m_lastLamp.end() || *lastLamp != key) {
+            m_lastLamp.insert(number, key);
+            write(lampEvent(*state, now, wallNow));
+        }
+    }
+}
+
+void HeadlessFrontEnd::syncDirectory() {
+    for (auto it = m_lastLamp.begin(); it != m_lastLamp.end();) {
+        if (!m_console.state(it.key())) {
+            m_lastSubscription.remove(it.key());
+            it = m_lastLamp.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    // A newly monitored extension is announced (offline until subscribed) right after
+    // the command that added it has been acknowledged.
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            QStringList added;
+            for (const board::Extension& extension : m_console.directory().extensions())
+                if (!m_lastLamp.contains(extension.number)) added << extension.number;
+            if (!added.isEmpty()) reportChanges(added);
+        },
+        Qt::QueuedConnection);
 }
 
 void HeadlessFrontEnd::requestQuit() {
@@ -43,8 +144,12 @@ void HeadlessFrontEnd::quit() {
 
 void HeadlessFrontEnd::write(const QJsonObject& event) {
     const QByteArray line = toLine(event);
-    if (m_out.write(line) != line.size())
-        qCWarning(lcApp) << "cannot write headless event:" << m_out.errorString();
+    if (m_out.write(line) != line.size()) {
+        if (!m_writeFailed) qCWarning(lcApp) << "cannot write headless event:" << m_out.errorString();
+        m_writeFailed = true;
+        return;
+    }
+    m_writeFailed = false;
 }
 
 }  // namespace sb::app

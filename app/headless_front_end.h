@@ -1,24 +1,31 @@
 #pragma once
 
+#include <QHash>
 #include <QIODevice>
 #include <QJsonObject>
 #include <QObject>
 
 #include "app/headless_protocol.h"
 
+namespace sb::board {
+class Console;
+}
+
 namespace sb::app {
 
 class AccountSession;
 
-// Headless mode (docs/headless.md): writes the session's events as JSON lines to `out`
-// and executes the commands fed to handleLine(). Emits finished() once the session has
-// stopped after "quit", end of input or a termination signal.
+// Headless mode (docs/headless.md): writes the session's and the board's events as JSON
+// lines to `out` and executes the commands fed to handleLine(). Emits finished() once the
+// session has stopped after "quit", end of input or a termination signal.
 class HeadlessFrontEnd final : public QObject {
     Q_OBJECT
 public:
-    HeadlessFrontEnd(AccountSession& session, QIODevice& out, QObject* parent = nullptr);
+    HeadlessFrontEnd(AccountSession& session, board::Console& console, QIODevice& out,
+                     QObject* parent = nullptr);
 
-    // Writes the "started" event; call after the session has started.
+    // Writes the "started" event and one "lamp" event per monitored extension; call
+    // after the session has started.
     void announceStart(const QString& version);
 
     void handleLine(const QByteArray& line);
@@ -31,10 +38,19 @@ signals:
 private:
     void write(const QJsonObject& event);
     void quit();
+    void reportChanges(const QStringList& numbers);
+    // Forgets removed extensions and announces new ones.
+    void syncDirectory();
+    QJsonObject snapshotEvent(const QJsonValue& id) const;
 
     AccountSession& m_session;
+    board::Console& m_console;
     QIODevice& m_out;
     bool m_quitting = false;
+    bool m_writeFailed = false;
+    // What was written last per extension, so that only real changes are written.
+    QHash<QString, QJsonObject> m_lastLamp;
+    QHash<QString, QJsonObject> m_lastSubscription;
 };
 
 }  // namespace sb::app

@@ -53,7 +53,40 @@ ParsedCommand parseCommand(QByteArrayView line) {
         out.kind = CommandKind::Quit;
         return out;
     }
-    out.error = QStringLiteral("unknown command \"%1\" (known: quit)").arg(name);
+    if (name == QLatin1String("snapshot")) {
+        out.kind = CommandKind::Snapshot;
+        return out;
+    }
+    if (name == QLatin1String("monitor") || name == QLatin1String("unmonitor")) {
+        const QJsonValue extension = object.value(QStringLiteral("extension"));
+        if (!extension.isString() || extension.toString().trimmed().isEmpty()) {
+            out.error = QStringLiteral("\"%1\" needs \"extension\", a string like \"201\"")
+                            .arg(name);
+            return out;
+        }
+        out.extension.number = extension.toString().trimmed();
+        if (name == QLatin1String("monitor")) {
+            for (const auto& [key, field] :
+                 {std::pair{QStringLiteral("name"), &out.extension.name},
+                  std::pair{QStringLiteral("group"), &out.extension.group},
+                  std::pair{QStringLiteral("uri"), &out.extension.uri}}) {
+                const QJsonValue value = object.value(key);
+                if (value.isUndefined() || value.isNull()) continue;
+                if (!value.isString()) {
+                    out.error = QStringLiteral("\"%1\" must be a string").arg(key);
+                    return out;
+                }
+                *field = value.toString().trimmed();
+            }
+            out.kind = CommandKind::Monitor;
+        } else {
+            out.kind = CommandKind::Unmonitor;
+        }
+        return out;
+    }
+    out.error =
+        QStringLiteral("unknown command \"%1\" (known: monitor, unmonitor, snapshot, quit)")
+            .arg(name);
     return out;
 }
 
@@ -73,6 +106,76 @@ QJsonObject registrationEvent(const RegistrationStatus& status) {
     if (!status.reason.isEmpty()) object.insert(QStringLiteral("reason"), status.reason);
     if (status.retryIn)
         object.insert(QStringLiteral("retry_in"), static_cast<qint64>(*status.retryIn));
+    return object;
+}
+
+namespace {
+
+QString wallTime(base::TimePoint at, base::TimePoint now, const QDateTime& wallNow) {
+    const qint64 ago = std::chrono::duration_cast<std::chrono::milliseconds>(now - at).count();
+    return wallNow.addMSecs(-ago).toUTC().toString(Qt::ISODateWithMs);
+}
+
+QJsonObject participantObject(const dialoginfo::Participant& participant) {
+    QJsonObject object{{QStringLiteral("identity"), participant.identity}};
+    if (!participant.display.isEmpty())
+        object.insert(QStringLiteral("display"), participant.display);
+    if (participant.target) object.insert(QStringLiteral("target"), participant.target->uri);
+    return object;
+}
+
+}  // namespace
+
+QJsonObject lampObject(const board::ExtensionState& state, base::TimePoint now,
+                       const QDateTime& wallNow) {
+    const board::Extension& extension = state.extension;
+    QJsonObject object{{QStringLiteral("extension"), extension.number},
+                       {QStringLiteral("name"), extension.name},
+                       {QStringLiteral("group"), extension.group},
+                       {QStringLiteral("lamp"), dialoginfo::lampName(state.lamp.lamp)},
+                       {QStringLiteral("since"), wallTime(state.since, now, wallNow)}};
+    if (state.lamp.lamp != dialoginfo::Lamp::Idle && state.lamp.lamp != dialoginfo::Lamp::Offline) {
+        QJsonObject other{{QStringLiteral("uri"), state.lamp.otherUri}};
+        if (!state.lamp.otherDisplay.isEmpty())
+            other.insert(QStringLiteral("display"), state.lamp.otherDisplay);
+        object.insert(QStringLiteral("other"), other);
+    }
+    QJsonArray dialogs;
+    for (const dialoginfo::DialogInfo& dialog : state.merge.dialogs()) {
+        QJsonObject entry{{QStringLiteral("id"), dialog.id},
+                          {QStringLiteral("direction"), dialoginfo::directionName(dialog.direction)},
+                          {QStringLiteral("state"), dialoginfo::stateName(dialog.state)},
+                          {QStringLiteral("remote"), participantObject(dialog.remote)}};
+        if (!dialog.callId.isEmpty()) entry.insert(QStringLiteral("call_id"), dialog.callId);
+        if (!dialog.localTag.isEmpty()) entry.insert(QStringLiteral("local_tag"), dialog.localTag);
+        if (!dialog.remoteTag.isEmpty())
+            entry.insert(QStringLiteral("remote_tag"), dialog.remoteTag);
+        if (const auto it = state.dialogSince.constFind(dialog.id); it != state.dialogSince.cend())
+            entry.insert(QStringLiteral("since"), wallTime(*it, now, wallNow));
+        dialogs.append(entry);
+    }
+    object.insert(QStringLiteral("dialogs"), dialogs);
+    return object;
+}
+
+QJsonObject lampEvent(const board::ExtensionState& state, base::TimePoint now,
+                      const QDateTime& wallNow) {
+    QJsonObject object = lampObject(state, now, wallNow);
+    object.insert(kEvent, QStringLiteral("lamp"));
+    return object;
+}
+
+QJsonObject subscriptionEvent(const QString& number, const ua::SubscriptionStatus& status) {
+    QJsonObject object{
+        {kEvent, QStringLiteral("subscription")},
+        {QStringLiteral("extension"), number},
+        {QStringLiteral("state"), QString::fromLatin1(ua::subscriptionStateName(status.state))},
+        {QStringLiteral("reason"), QString::fromUtf8(status.reason)},
+        {QStringLiteral("code"), status.statusCode}};
+    if (status.retryIn) {
+        const qint64 ms = status.retryIn->count();
+        object.insert(QStringLiteral("retry_in"), (ms + 999) / 1000);
+    }
     return object;
 }
 

@@ -2,6 +2,7 @@
 
 #include <QByteArray>
 #include <QByteArrayView>
+#include <QDateTime>
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QString>
@@ -10,18 +11,23 @@
 #include <optional>
 
 #include "app/registration_status.h"
+#include "base/clock.h"
+#include "board/console.h"
+#include "board/directory.h"
 
 namespace sb::app {
 
 // The JSON-lines machine interface (docs/headless.md): one compact JSON object per line,
 // "event" objects out on stdout, "cmd" objects in on stdin.
 
-enum class CommandKind { Quit };
+enum class CommandKind { Quit, Monitor, Unmonitor, Snapshot };
 
 struct ParsedCommand {
     QJsonValue id{QJsonValue::Undefined};  // echoed in "ack"/"error"; undefined when absent
     std::optional<CommandKind> kind;       // empty: the line is not an acceptable command
     QString error;                         // why not, for the "error" event
+    // monitor: extension, name, group, uri; unmonitor: extension.
+    board::Extension extension;
 };
 
 // Longest command line accepted; longer lines are refused without being parsed.
@@ -32,6 +38,14 @@ ParsedCommand parseCommand(QByteArrayView line);
 QJsonObject startedEvent(const QString& version, const QStringList& listen);
 QJsonObject registrationEvent(const RegistrationStatus& status);
 QJsonObject ackEvent(const QJsonValue& id);
+// One extension's lamp and dialogs ("lamp" event without "event"; also the elements of
+// "snapshot"). Times on the console's steady clock become UTC wall-clock times via
+// `now`/`wallNow`.
+QJsonObject lampObject(const board::ExtensionState& state, base::TimePoint now,
+                       const QDateTime& wallNow);
+QJsonObject lampEvent(const board::ExtensionState& state, base::TimePoint now,
+                      const QDateTime& wallNow);
+QJsonObject subscriptionEvent(const QString& number, const ua::SubscriptionStatus& status);
 QJsonObject errorEvent(const QJsonValue& id, const QString& message);
 
 // One line of output: compact JSON and '\n'.

@@ -17,14 +17,21 @@
 #include <optional>
 
 #include "app/account_session.h"
+#include "app/async_output.h"
 #include "app/config.h"
 #include "app/display_check.h"
 #include "app/headless_front_end.h"
+#include "app/monitor_section.h"
+#include "app/sip_trace_tee.h"
 #include "app/signal_watcher.h"
 #include "app/stdin_reader.h"
 #include "app/window_front_end.h"
+#include "base/clock.h"
 #include "base/sip_trace.h"
+#include "board/console.h"
+#include "dialoginfo/dialog_info.h"
 #include "ui/main_window.h"
+#include "ui/sip_trace_feed.h"
 
 namespace {
 
@@ -135,6 +142,12 @@ void setUpApplication() {
     QCoreApplication::setApplicationVersion(QStringLiteral(SB_VERSION));
 }
 
+// The board's directory and domain from the configuration.
+sb::Result<void> setUpBoard(sb::board::Console& console, const sb::app::Config& config) {
+    console.setDomain(config.subscriptions.domain);
+    return console.setDirectory(config.monitor);
+}
+
 int runHeadless(int argc, char** argv, const Options& options) {
     if (options.configPath.isEmpty()) {
         printError(
@@ -152,21 +165,26 @@ int runHeadless(int argc, char** argv, const Options& options) {
 
     // A reader that goes away must not kill us with SIGPIPE before we unregister.
     std::signal(SIGPIPE, SIG_IGN);
-    QFile out;
-    // By descriptor, not FILE*: stdio would buffer a pipe and hold events back.
-    if (!out.open(STDOUT_FILENO, QIODevice::WriteOnly | QIODevice::Unbuffered)) {
-        printError(QStringLiteral("cannot write to stdout"));
-        return kExitStartFailed;
-    }
+    // By descriptor, not FILE*: stdio would buffer a pipe and hold events back; and from
+    // a thread of its own, so a slow reader never stalls the SIP core.
+    sb::app::AsyncOutput out(STDOUT_FILENO);
 
+    sb::dialoginfo::initialiseXml();
+    sb::base::SteadyClock clock;
+    sb::board::Console console(clock);
+    if (const sb::Result<void> board = setUpBoard(console, *config); !board) {
+        printError(board.error().reason);
+        return kExitUsage;
+    }
     sb::app::AccountSession session(std::move(*config));
+    session.setBoard(&console);
     session.setSipTrace(trace.get());
     if (const sb::Result<void> opened = session.open(); !opened) {
         printError(opened.error().reason);
         return kExitStartFailed;
     }
 
-    sb::app::HeadlessFrontEnd frontEnd(session, out);
+    sb::app::HeadlessFrontEnd frontEnd(session, console, out);
     QObject::connect(&frontEnd, &sb::app::HeadlessFrontEnd::finished, &app,
                      [&app](int code) { app.exit(code); });
     sb::app::StdinReader input;
@@ -183,7 +201,9 @@ int runHeadless(int argc, char** argv, const Options& options) {
     frontEnd.announceStart(QStringLiteral(SB_VERSION));
     session.startRegistration();
     input.start();
-    return app.exec();
+    const int status = app.exec();
+    out.drain(std::chrono::seconds(2));
+    return status;
 }
 
 // Without --config the window looks for ~/.config/switchboard/switchboard.ini.
@@ -217,6 +237,13 @@ int runWindow(int argc, char** argv, const Options& options) {
     bool traceOk = false;
     const auto trace = openSipTrace(options.sipTracePath, traceOk);
     if (!traceOk) return kExitUsage;
+
+    sb::dialoginfo::initialiseXml();
+    sb::base::SteadyClock clock;
+    sb::board::Console console(clock);
+    sb::ui::MainWindow window(console);
+    sb::app::SipTraceTee traceSinks({trace.get(), window.sipTrace()});
+
     if (!configPath.isEmpty()) {
         // Started from a desktop menu nobody reads stderr: say it in a window too.
         const sb::Result<sb::app::Config> config = sb::app::loadConfig(configPath);
@@ -227,16 +254,44 @@ int runWindow(int argc, char** argv, const Options& options) {
         }
         for (const QString& warning : config->warnings)
             printError(QStringLiteral("%1: warning: %2").arg(configPath, warning));
+        if (const sb::Result<void> board = setUpBoard(console, *config); !board) {
+            printError(board.error().reason);
+            QMessageBox::critical(nullptr, QObject::tr("Switchboard"), board.error().reason);
+            return kExitUsage;
+        }
         session = std::make_unique<sb::app::AccountSession>(*config);
-        session->setSipTrace(trace.get());
+        session->setSipTrace(&traceSinks);
+        session->setBoard(&console);
         if (const sb::Result<void> opened = session->open(); !opened) {
             printError(opened.error().reason);
             QMessageBox::critical(nullptr, QObject::tr("Switchboard"), opened.error().reason);
             return kExitStartFailed;
         }
     }
+    // The settings dialog's directory goes back into the configuration file, atomically.
+    QObject::connect(&window, &sb::ui::MainWindow::directoryEdited, &window,
+                     [&window, configPath](const std::vector<sb::board::Extension>& extensions) {
+                         const QString why =
+                             configPath.isEmpty()
+                                 ? QObject::tr("there is no configuration file (start with "
+                                               "--config FILE)")
+                                 : QString();
+                         if (why.isEmpty()) {
+                             const sb::Result<void> saved =
+                                 sb::app::saveMonitorSection(configPath, extensions);
+                             if (saved) return;
+                             QMessageBox::warning(&window, QObject::tr("Switchboard"),
+                                                  QObject::tr("The directory is in use but was "
+                                                              "not saved: %1")
+                                                      .arg(saved.error().reason));
+                             return;
+                         }
+                         QMessageBox::warning(
+                             &window, QObject::tr("Switchboard"),
+                             QObject::tr("The directory is in use but was not saved: %1")
+                                 .arg(why));
+                     });
 
-    sb::ui::MainWindow window;
     sb::app::WindowFrontEnd frontEnd(session.get(), window);
     QObject::connect(&frontEnd, &sb::app::WindowFrontEnd::finished, &app,
                      [&app](int code) { app.exit(code); });

@@ -129,6 +129,128 @@ private slots:
         QVERIFY(!event.contains("expires"));
     }
 
+    void monitorCommand() {
+        const ParsedCommand command = parseCommand(
+            R"({"cmd":"monitor","id":"m1","extension":" 203 ","name":"Carol","group":"Support"})");
+        QVERIFY2(command.kind == CommandKind::Monitor, qPrintable(command.error));
+        QCOMPARE(command.id.toString(), QStringLiteral("m1"));
+        QCOMPARE(command.extension.number, QStringLiteral("203"));
+        QCOMPARE(command.extension.name, QStringLiteral("Carol"));
+        QCOMPARE(command.extension.group, QStringLiteral("Support"));
+        QVERIFY(command.extension.uri.isEmpty());
+    }
+
+    void unmonitorAndSnapshotCommands() {
+        const ParsedCommand unmonitor = parseCommand(R"({"cmd":"unmonitor","extension":"203"})");
+        QVERIFY(unmonitor.kind == CommandKind::Unmonitor);
+        QCOMPARE(unmonitor.extension.number, QStringLiteral("203"));
+        const ParsedCommand snapshot = parseCommand(R"({"cmd":"snapshot","id":7})");
+        QVERIFY(snapshot.kind == CommandKind::Snapshot);
+        QCOMPARE(snapshot.id.toInt(), 7);
+    }
+
+    void badMonitorCommands_data() {
+        QTest::addColumn<QByteArray>("line");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("no extension") << QByteArray(R"({"cmd":"monitor"})")
+                                      << "needs \"extension\"";
+        QTest::newRow("numeric extension") << QByteArray(R"({"cmd":"unmonitor","extension":201})")
+                                           << "needs \"extension\"";
+        QTest::newRow("blank extension") << QByteArray(R"({"cmd":"monitor","extension":"  "})")
+                                         << "needs \"extension\"";
+        QTest::newRow("name not a string")
+            << QByteArray(R"({"cmd":"monitor","extension":"201","name":5})")
+            << "\"name\" must be a string";
+    }
+    void badMonitorCommands() {
+        QFETCH(QByteArray, line);
+        QFETCH(QString, message);
+        const ParsedCommand command = parseCommand(line);
+        QVERIFY(!command.kind);
+        QVERIFY2(command.error.contains(message), qPrintable(command.error));
+    }
+
+    void lampEventOfABusyExtension() {
+        sb::board::ExtensionState state;
+        state.extension = {QStringLiteral("201"), QStringLiteral("Alice"), QStringLiteral("Sales"),
+                           {}};
+        sb::dialoginfo::Document document;
+        document.version = 1;
+        document.entity = QStringLiteral("sip:201@example.com");
+        sb::dialoginfo::DialogInfo dialog;
+        dialog.id = QStringLiteral("d1");
+        dialog.callId = QStringLiteral("c1@host");
+        dialog.localTag = QStringLiteral("lt");
+        dialog.remoteTag = QStringLiteral("rt");
+        dialog.direction = sb::dialoginfo::Direction::Initiator;
+        dialog.state = sb::dialoginfo::DialogState::Confirmed;
+        dialog.remote.identity = QStringLiteral("sip:202@example.com");
+        dialog.remote.display = QStringLiteral("Bob");
+        dialog.remote.target = sb::dialoginfo::Target{QStringLiteral("sip:202@127.0.0.1:5071"), {}};
+        document.dialogs.push_back(dialog);
+        QVERIFY(state.merge.apply(document) == sb::dialoginfo::DialogStateMerge::Outcome::Applied);
+        state.lamp = sb::dialoginfo::deriveLamp(state.merge.dialogs(), true);
+        const sb::base::TimePoint now{std::chrono::seconds(1000)};
+        state.since = now - std::chrono::seconds(65);
+        state.dialogSince.insert(QStringLiteral("d1"), now - std::chrono::seconds(70));
+        const QDateTime wallNow(QDate(2026, 11, 27), QTime(8, 0, 0), Qt::UTC);
+
+        const QJsonObject event = parseLine(toLine(lampEvent(state, now, wallNow)));
+        QCOMPARE(event.value("event").toString(), QStringLiteral("lamp"));
+        QCOMPARE(event.value("extension").toString(), QStringLiteral("201"));
+        QCOMPARE(event.value("name").toString(), QStringLiteral("Alice"));
+        QCOMPARE(event.value("group").toString(), QStringLiteral("Sales"));
+        QCOMPARE(event.value("lamp").toString(), QStringLiteral("busy"));
+        QCOMPARE(event.value("since").toString(), QStringLiteral("2026-11-27T07:58:55.000Z"));
+        QCOMPARE(event.value("other").toObject().value("display").toString(), QStringLiteral("Bob"));
+        QCOMPARE(event.value("other").toObject().value("uri").toString(),
+                 QStringLiteral("sip:202@example.com"));
+        const QJsonArray dialogs = event.value("dialogs").toArray();
+        QCOMPARE(dialogs.size(), 1);
+        const QJsonObject first = dialogs.at(0).toObject();
+        QCOMPARE(first.value("id").toString(), QStringLiteral("d1"));
+        QCOMPARE(first.value("call_id").toString(), QStringLiteral("c1@host"));
+        QCOMPARE(first.value("local_tag").toString(), QStringLiteral("lt"));
+        QCOMPARE(first.value("remote_tag").toString(), QStringLiteral("rt"));
+        QCOMPARE(first.value("direction").toString(), QStringLiteral("initiator"));
+        QCOMPARE(first.value("state").toString(), QStringLiteral("confirmed"));
+        QCOMPARE(first.value("since").toString(), QStringLiteral("2026-11-27T07:58:50.000Z"));
+        const QJsonObject remote = first.value("remote").toObject();
+        QCOMPARE(remote.value("identity").toString(), QStringLiteral("sip:202@example.com"));
+        QCOMPARE(remote.value("display").toString(), QStringLiteral("Bob"));
+        QCOMPARE(remote.value("target").toString(), QStringLiteral("sip:202@127.0.0.1:5071"));
+    }
+
+    void idleLampHasNoOtherParty() {
+        sb::board::ExtensionState state;
+        state.extension.number = QStringLiteral("202");
+        state.lamp = sb::dialoginfo::deriveLamp({}, true);
+        const QJsonObject event =
+            lampEvent(state, sb::base::TimePoint{}, QDateTime::currentDateTimeUtc());
+        QCOMPARE(event.value("lamp").toString(), QStringLiteral("idle"));
+        QVERIFY(!event.contains("other"));
+        QCOMPARE(event.value("dialogs").toArray().size(), 0);
+    }
+
+    void subscriptionEvents() {
+        sb::ua::SubscriptionStatus status;
+        status.state = sb::ua::SubscriptionStatus::State::Unavailable;
+        status.reason = "noresource";
+        status.retryIn = std::chrono::milliseconds(29001);
+        const QJsonObject event = parseLine(toLine(subscriptionEvent(QStringLiteral("203"), status)));
+        QCOMPARE(event.value("event").toString(), QStringLiteral("subscription"));
+        QCOMPARE(event.value("extension").toString(), QStringLiteral("203"));
+        QCOMPARE(event.value("state").toString(), QStringLiteral("unavailable"));
+        QCOMPARE(event.value("reason").toString(), QStringLiteral("noresource"));
+        QCOMPARE(event.value("retry_in").toInt(), 30);  // whole seconds, rounded up
+        status.state = sb::ua::SubscriptionStatus::State::Active;
+        status.reason.clear();
+        status.retryIn.reset();
+        const QJsonObject active = subscriptionEvent(QStringLiteral("203"), status);
+        QCOMPARE(active.value("state").toString(), QStringLiteral("active"));
+        QVERIFY(!active.contains("retry_in"));
+    }
+
     void stateNames() {
         QCOMPARE(stateName(RegistrationStatus::State::Unregistered),
                  QStringLiteral("unregistered"));

@@ -1,0 +1,97 @@
+#include "app/async_output.h"
+
+#include <cerrno>
+
+#include <unistd.h>
+
+namespace sb::app {
+
+AsyncOutput::AsyncOutput(int fd, qint64 maxPending) : m_fd(fd), m_maxPending(maxPending) {
+    open(QIODevice::WriteOnly | QIODevice::Unbuffered);
+    m_thread = std::thread([this] { run(); });
+}
+
+AsyncOutput::~AsyncOutput() {
+    drain(std::chrono::seconds(2));
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+    }
+    m_wake.notify_all();
+    m_thread.join();
+}
+
+bool AsyncOutput::drain(std::chrono::milliseconds limit) {
+    std::unique_lock lock(m_mutex);
+    return m_drained.wait_for(lock, limit,
+                              [this] { return (m_pending.isEmpty() && m_inFlight == 0) || m_failed; });
+}
+
+qint64 AsyncOutput::bytesToWrite() const {
+    std::lock_guard lock(m_mutex);
+    return m_pending.size() + m_inFlight;
+}
+
+qint64 AsyncOutput::readData(char*, qint64) {
+    return -1;
+}
+
+qint64 AsyncOutput::writeData(const char* data, qint64 size) {
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_failed) {
+            setErrorString(QStringLiteral("the output was closed"));
+            return -1;
+        }
+        if (m_pending.size() + m_inFlight + size > m_maxPending) {
+            setErrorString(QStringLiteral("the reader is too slow: %1 bytes wait already")
+                               .arg(m_pending.size() + m_inFlight));
+            return -1;
+        }
+        m_pending.append(data, size);
+    }
+    m_wake.notify_one();
+    return size;
+}
+
+void AsyncOutput::run() {
+    for (;;) {
+        QByteArray chunk;
+        {
+            std::unique_lock lock(m_mutex);
+            m_wake.wait(lock, [this] { return m_stop || !m_pending.isEmpty(); });
+            if (m_pending.isEmpty()) return;  // stopping with nothing left
+            chunk.swap(m_pending);
+            m_inFlight = chunk.size();
+        }
+        const char* at = chunk.constData();
+        qint64 left = chunk.size();
+        bool failed = false;
+        while (left > 0) {
+            const ssize_t written = ::write(m_fd, at, static_cast<size_t>(left));
+            if (written < 0) {
+                if (errno == EINTR) continue;
+                failed = true;  // EPIPE: the reader went away
+                break;
+            }
+            at += written;
+            left -= written;
+        }
+        {
+            std::lock_guard lock(m_mutex);
+            m_inFlight = 0;
+            if (failed) {
+                m_failed = true;
+                m_pending.clear();
+            }
+        }
+        m_drained.notify_all();
+        if (failed) {
+            std::unique_lock lock(m_mutex);
+            m_wake.wait(lock, [this] { return m_stop; });
+            return;
+        }
+    }
+}
+
+}  // namespace sb::app

@@ -1,0 +1,180 @@
+#include "app/monitor_section.h"
+
+#include <QFile>
+#include <QSaveFile>
+#include <QSet>
+
+namespace sb::app {
+
+namespace {
+
+bool isSectionHeader(QByteArrayView line) {
+    return line.startsWith('[') && line.endsWith(']');
+}
+
+bool isMonitorHeader(QByteArrayView line) {
+    return isSectionHeader(line) &&
+           QByteArrayView(line.sliced(1, line.size() - 2)).trimmed().compare("monitor",
+                                                                              Qt::CaseInsensitive) == 0;
+}
+
+// Fields separated by commas; a field in double quotes may hold commas, and "" inside it
+// stands for one quote.
+QStringList splitFields(const QString& value) {
+    QStringList fields;
+    QString current;
+    bool quoted = false;
+    bool wasQuoted = false;
+    for (qsizetype i = 0; i < value.size(); ++i) {
+        const QChar c = value.at(i);
+        if (quoted) {
+            if (c == QLatin1Char('"')) {
+                if (i + 1 < value.size() && value.at(i + 1) == QLatin1Char('"')) {
+                    current += c;
+                    ++i;
+                } else {
+                    quoted = false;
+                }
+            } else {
+                current += c;
+            }
+        } else if (c == QLatin1Char('"') && current.trimmed().isEmpty()) {
+            quoted = true;
+            wasQuoted = true;
+            current.clear();
+        } else if (c == QLatin1Char(',')) {
+            fields << (wasQuoted ? current : current.trimmed());
+            current.clear();
+            wasQuoted = false;
+        } else if (!(wasQuoted && !quoted)) {
+            current += c;
+        }
+    }
+    fields << (wasQuoted ? current : current.trimmed());
+    return fields;
+}
+
+QString quoteIfNeeded(const QString& field) {
+    if (!field.contains(QLatin1Char(',')) && !field.contains(QLatin1Char('"')) &&
+        !field.contains(QLatin1Char(';')) && field == field.trimmed())
+        return field;
+    QString escaped = field;
+    escaped.replace(QLatin1String("\""), QLatin1String("\"\""));
+    return QLatin1Char('"') + escaped + QLatin1Char('"');
+}
+
+}  // namespace
+
+MonitorSection parseMonitorSection(QByteArrayView iniText) {
+    MonitorSection out;
+    QSet<QString> seen;
+    bool inside = false;
+    const QList<QByteArray> lines = iniText.toByteArray().split('\n');
+    for (qsizetype n = 0; n < lines.size(); ++n) {
+        const QByteArray line = lines.at(n).trimmed();
+        if (isSectionHeader(line)) {
+            inside = isMonitorHeader(line);
+            continue;
+        }
+        if (!inside || line.isEmpty() || line.startsWith(';') || line.startsWith('#')) continue;
+        const QString text = QString::fromUtf8(line);
+        const qsizetype equals = text.indexOf(QLatin1Char('='));
+        const QString where = QStringLiteral("[monitor] line %1").arg(n + 1);
+        if (equals < 0) {
+            out.problems << QStringLiteral("%1: '%2' is not of the form "
+                                           "extension = name, group")
+                                .arg(where, text);
+            continue;
+        }
+        board::Extension extension;
+        extension.number = text.left(equals).trimmed();
+        const QStringList fields = splitFields(text.mid(equals + 1));
+        if (const Result<void> valid = board::checkExtensionNumber(extension.number); !valid) {
+            out.problems << QStringLiteral("%1: %2").arg(where, valid.error().reason);
+            continue;
+        }
+        if (seen.contains(extension.number)) {
+            out.problems << QStringLiteral("%1: extension %2 is listed twice")
+                                .arg(where, extension.number);
+            continue;
+        }
+        if (fields.size() > 3) {
+            out.problems << QStringLiteral("%1: extension %2 has %3 fields; at most three "
+                                           "(name, group, URI) — quote a name with a comma")
+                                .arg(where, extension.number)
+                                .arg(fields.size());
+            continue;
+        }
+        extension.name = fields.value(0);
+        extension.group = fields.value(1);
+        extension.uri = fields.value(2);
+        if (!extension.uri.isEmpty() && !extension.uri.startsWith(QLatin1String("sip:")) &&
+            !extension.uri.startsWith(QLatin1String("sips:"))) {
+            out.problems << QStringLiteral("%1: '%2' is not a sip: or sips: URI")
+                                .arg(where, extension.uri);
+            continue;
+        }
+        seen.insert(extension.number);
+        out.extensions.push_back(std::move(extension));
+    }
+    return out;
+}
+
+QByteArray formatMonitorSection(const std::vector<board::Extension>& extensions) {
+    QString text = QStringLiteral("[monitor]\n");
+    for (const board::Extension& extension : extensions) {
+        QStringList fields{quoteIfNeeded(extension.name), quoteIfNeeded(extension.group)};
+        if (!extension.uri.isEmpty()) fields << quoteIfNeeded(extension.uri);
+        text += extension.number + QStringLiteral(" = ") + fields.join(QStringLiteral(", ")) +
+                QLatin1Char('\n');
+    }
+    return text.toUtf8();
+}
+
+Result<void> saveMonitorSection(const QString& path,
+                                const std::vector<board::Extension>& extensions) {
+    QByteArray before;
+    if (QFile file(path); file.exists()) {
+        if (!file.open(QIODevice::ReadOnly))
+            return fail(ErrorKind::Config,
+                        QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+        before = file.readAll();
+    }
+    // Every line outside [monitor] stays; the new section goes where the old one was
+    // (or at the end).
+    QByteArray after;
+    bool inside = false;
+    bool written = false;
+    const QList<QByteArray> lines = before.split('\n');
+    for (qsizetype n = 0; n < lines.size(); ++n) {
+        const QByteArray& line = lines.at(n);
+        const QByteArray trimmed = line.trimmed();
+        if (isSectionHeader(trimmed)) {
+            inside = isMonitorHeader(trimmed);
+            if (inside && !written) {
+                after += formatMonitorSection(extensions);
+                written = true;
+            }
+            if (inside) continue;
+        }
+        if (inside) continue;
+        if (n == lines.size() - 1 && line.isEmpty()) break;  // the final newline
+        after += line;
+        after += '\n';
+    }
+    if (!written) {
+        if (!after.isEmpty() && !after.endsWith("\n\n")) after += '\n';
+        after += formatMonitorSection(extensions);
+    }
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return fail(ErrorKind::Config,
+                    QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    file.write(after);
+    if (!file.commit())
+        return fail(ErrorKind::Config,
+                    QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    return {};
+}
+
+}  // namespace sb::app
