@@ -18,9 +18,12 @@ namespace {
 using namespace std::chrono_literals;
 
 // Tables copied from the kamailio package: the `version` table must hold the schema
-// versions this Kamailio expects, so the package's own copy is used.
-const QStringList kTables = {QStringLiteral("version"), QStringLiteral("subscriber"),
-                             QStringLiteral("location")};
+// versions this Kamailio expects, so the package's own copy is used. presence and pua
+// check theirs at start-up even when they keep everything in memory (presence.cfg).
+const QStringList kTables = {
+    QStringLiteral("version"),    QStringLiteral("subscriber"),      QStringLiteral("location"),
+    QStringLiteral("presentity"), QStringLiteral("active_watchers"), QStringLiteral("watchers"),
+    QStringLiteral("pua")};
 const QString kPackageTables = QStringLiteral("/usr/share/kamailio/dbtext/kamailio");
 
 QByteArray md5Hex(const QString& text) {
@@ -54,6 +57,8 @@ QString KamailioInstance::logText() const {
 
 Result<void> KamailioInstance::writeTables() {
     const QString db = runDir() + QStringLiteral("/db");
+    // A fresh copy every time: db_text writes its tables back.
+    QDir(db).removeRecursively();
     if (!QDir().mkpath(db)) return fail(ErrorKind::Io, QStringLiteral("cannot create %1").arg(db));
     for (const QString& table : kTables) {
         const QString from = kPackageTables + QLatin1Char('/') + table;
@@ -86,8 +91,7 @@ Result<void> KamailioInstance::writeTables() {
 Result<void> KamailioInstance::start(const Options& options) {
     stop();
     m_options = options;
-    const QString kamailio = findProgram(QStringLiteral("kamailio"));
-    if (kamailio.isEmpty()) {
+    if (findProgram(QStringLiteral("kamailio")).isEmpty()) {
         return fail(ErrorKind::Io, QStringLiteral("kamailio not found: install the Debian "
                                                   "package kamailio (scripts/test.sh does)"));
     }
@@ -96,64 +100,79 @@ Result<void> KamailioInstance::start(const Options& options) {
     if (!m_dir->isValid()) return fail(ErrorKind::Io, QStringLiteral("no temporary directory"));
     if (Result<void> tables = writeTables(); !tables) return tables;
 
-    const QString config = QStringLiteral(SB_INTEGRATION_SOURCE_DIR "/kamailio/registrar.cfg");
+    // A free port may be taken between our probe and Kamailio's bind: try a few.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        Result<void> launched = launch(freePort());
+        if (launched) return launched;
+        // Exited during start-up: retry only when the port was taken under us.
+        if (!logText().contains(QStringLiteral("Address already in use"))) return launched;
+    }
+    return fail(ErrorKind::Io, QStringLiteral("kamailio found no free port"));
+}
+
+Result<void> KamailioInstance::restart() {
+    if (!m_dir) return fail(ErrorKind::Io, QStringLiteral("restart() before start()"));
+    stop();
+    if (Result<void> tables = writeTables(); !tables) return tables;
+    return launch(m_port);
+}
+
+Result<void> KamailioInstance::launch(quint16 port) {
+    m_port = port;
+    const QString kamailio = findProgram(QStringLiteral("kamailio"));
+    const QString config =
+        QDir::isAbsolutePath(m_options.config)
+            ? m_options.config
+            : QStringLiteral(SB_INTEGRATION_SOURCE_DIR "/kamailio/") + m_options.config;
     const QString run = runDir();
     const QString log = run + QStringLiteral("/kamailio.log");
 
-    // A free port may be taken between our probe and Kamailio's bind: try a few.
-    for (int attempt = 0; attempt < 3; ++attempt) {
-        m_port = freePort();
-        QStringList args = {QStringLiteral("-DD"), QStringLiteral("-E"),
-                            QStringLiteral("-f"),  config,
-                            QStringLiteral("-Y"),  run,
-                            QStringLiteral("-P"),  run + QStringLiteral("/kamailio.pid"),
-                            QStringLiteral("-w"),  run,
-                            QStringLiteral("-m"),  QStringLiteral("64"),
-                            QStringLiteral("-M"),  QStringLiteral("8")};
-        const auto subst = [&args](const QString& name, const QString& value) {
-            args << QStringLiteral("--substdef=!%1!%2!").arg(name, value);
-        };
-        subst(QStringLiteral("SBPORT"), QString::number(m_port));
-        subst(QStringLiteral("SBRUNDIR"), run);
-        subst(QStringLiteral("SBDBURL"), QStringLiteral("text://") + run + QStringLiteral("/db"));
-        subst(QStringLiteral("SBDOMAIN"), options.domain);
-        subst(QStringLiteral("SBMINEXP"), QString::number(options.minExpires));
-        subst(QStringLiteral("SBMAXEXP"), QString::number(options.maxExpires));
-        if (options.auth) args << QStringLiteral("-A") << QStringLiteral("WITH_AUTH");
+    QStringList args = {QStringLiteral("-DD"), QStringLiteral("-E"),
+                        QStringLiteral("-f"),  config,
+                        QStringLiteral("-Y"),  run,
+                        QStringLiteral("-P"),  run + QStringLiteral("/kamailio.pid"),
+                        QStringLiteral("-w"),  run,
+                        QStringLiteral("-m"),  QStringLiteral("64"),
+                        QStringLiteral("-M"),  QStringLiteral("8")};
+    const auto subst = [&args](const QString& name, const QString& value) {
+        args << QStringLiteral("--substdef=!%1!%2!").arg(name, value);
+    };
+    subst(QStringLiteral("SBPORT"), QString::number(m_port));
+    subst(QStringLiteral("SBRUNDIR"), run);
+    subst(QStringLiteral("SBDBURL"), QStringLiteral("text://") + run + QStringLiteral("/db"));
+    subst(QStringLiteral("SBDOMAIN"), m_options.domain);
+    subst(QStringLiteral("SBMINEXP"), QString::number(m_options.minExpires));
+    subst(QStringLiteral("SBMAXEXP"), QString::number(m_options.maxExpires));
+    if (m_options.auth) args << QStringLiteral("-A") << QStringLiteral("WITH_AUTH");
 
-        m_process.setWorkingDirectory(run);
-        m_process.setProcessChannelMode(QProcess::MergedChannels);
-        m_process.setStandardOutputFile(log, QIODevice::Append);
-        m_process.setStandardInputFile(QProcess::nullDevice());
-        m_process.start(kamailio, args);
-        if (!m_process.waitForStarted(5000))
-            return fail(ErrorKind::Io,
-                        QStringLiteral("kamailio did not start: %1").arg(m_process.errorString()));
+    // The control socket of an earlier run would make it look ready too early.
+    const QString control = run + QStringLiteral("/kamailio_ctl");
+    QFile::remove(control);
+    m_process.setWorkingDirectory(run);
+    m_process.setProcessChannelMode(QProcess::MergedChannels);
+    m_process.setStandardOutputFile(log, QIODevice::Append);
+    m_process.setStandardInputFile(QProcess::nullDevice());
+    m_process.start(kamailio, args);
+    if (!m_process.waitForStarted(5000))
+        return fail(ErrorKind::Io,
+                    QStringLiteral("kamailio did not start: %1").arg(m_process.errorString()));
 
-        // Ready when both sockets listen and the control socket exists: poll, bounded.
-        const QString control = run + QStringLiteral("/kamailio_ctl");
-        const QDeadlineTimer deadline(10s);
-        while (!deadline.hasExpired() && isRunning()) {
-            if (udpListening(m_port) && tcpListening(m_port) && QFileInfo::exists(control))
-                return {};
-            m_process.waitForFinished(20);
-        }
-        const bool exited = !isRunning();
-        stop();
-        if (!exited) {
-            return fail(ErrorKind::Timeout,
-                        QStringLiteral("kamailio on port %1 not ready after 10 s:\n%2")
-                            .arg(m_port)
-                            .arg(tailOfFile(log)));
-        }
-        // Exited during start-up: retry only when the port was taken under us.
-        if (!logText().contains(QStringLiteral("Address already in use"))) {
-            return fail(
-                ErrorKind::Io,
-                QStringLiteral("kamailio exited during start-up:\n%1").arg(tailOfFile(log)));
-        }
+    // Ready when both sockets listen and the control socket exists: poll, bounded.
+    const QDeadlineTimer deadline(10s);
+    while (!deadline.hasExpired() && isRunning()) {
+        if (udpListening(m_port) && tcpListening(m_port) && QFileInfo::exists(control)) return {};
+        m_process.waitForFinished(20);
     }
-    return fail(ErrorKind::Io, QStringLiteral("kamailio found no free port"));
+    const bool exited = !isRunning();
+    stop();
+    if (!exited) {
+        return fail(ErrorKind::Timeout,
+                    QStringLiteral("kamailio on port %1 not ready after 10 s:\n%2")
+                        .arg(m_port)
+                        .arg(tailOfFile(log)));
+    }
+    return fail(ErrorKind::Io,
+                QStringLiteral("kamailio exited during start-up:\n%1").arg(tailOfFile(log)));
 }
 
 void KamailioInstance::stop() {

@@ -22,9 +22,10 @@ struct Binding {
     int expires = 0;  // seconds left
 };
 
-// A private Kamailio for one test: tests/integration/kamailio/registrar.cfg on
-// 127.0.0.1 (UDP and TCP on one free port), its own runtime directory with a fresh copy
-// of the db_text tables, started in the foreground and stopped by PID.
+// A private Kamailio for one test: tests/integration/kamailio/registrar.cfg (or another
+// config of that folder, e.g. presence.cfg) on 127.0.0.1 (UDP and TCP on one free port),
+// its own runtime directory with a fresh copy of the db_text tables, started in the
+// foreground and stopped by PID.
 class KamailioInstance {
 public:
     struct Subscriber {
@@ -37,6 +38,8 @@ public:
         quint32 minExpires = 1;
         quint32 maxExpires = 3600;
         std::vector<Subscriber> subscribers;
+        // A file name under tests/integration/kamailio/, or a path.
+        QString config = QStringLiteral("registrar.cfg");
     };
 
     KamailioInstance();
@@ -49,6 +52,10 @@ public:
     Result<void> start(const Options& options);
     // SIGTERM, then SIGKILL after a bound. Also done by the destructor.
     void stop();
+    // Stops it (SIGTERM by PID) and starts it again with the same options on the same
+    // port, from a fresh copy of the tables: everything it held in memory is gone, as
+    // after a crash and restart of a PBX.
+    Result<void> restart();
 
     bool isRunning() const;
     qint64 pid() const;
@@ -63,6 +70,7 @@ public:
 
 private:
     Result<void> writeTables();
+    Result<void> launch(quint16 port);
 
     Options m_options;
     std::unique_ptr<QTemporaryDir> m_dir;
