@@ -8,6 +8,7 @@
 #include <QLoggingCategory>
 #include <QMessageBox>
 #include <QProcessEnvironment>
+#include <QSettings>
 #include <QStandardPaths>
 
 #include <unistd.h>
@@ -206,6 +207,27 @@ int runHeadless(int argc, char** argv, const Options& options) {
     return status;
 }
 
+// The window's palette and tile size are the user's, not the configuration's: kept in
+// ~/.config/switchboard/appearance.ini and restored at the next start.
+QString appearancePath() {
+    return QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation) +
+           QStringLiteral("/appearance.ini");
+}
+
+void restoreAppearance(sb::ui::MainWindow& window) {
+    QSettings settings(appearancePath(), QSettings::IniFormat);
+    window.setDarkPalette(settings.value(QStringLiteral("appearance/dark"), false).toBool());
+    window.setTileScaleStep(settings.value(QStringLiteral("appearance/tile_step"), 0).toInt());
+    QObject::connect(&window, &sb::ui::MainWindow::darkPaletteChanged, [](bool dark) {
+        QSettings(appearancePath(), QSettings::IniFormat)
+            .setValue(QStringLiteral("appearance/dark"), dark);
+    });
+    QObject::connect(&window, &sb::ui::MainWindow::tileScaleStepChanged, [](int step) {
+        QSettings(appearancePath(), QSettings::IniFormat)
+            .setValue(QStringLiteral("appearance/tile_step"), step);
+    });
+}
+
 // Without --config the window looks for ~/.config/switchboard/switchboard.ini.
 QString defaultConfigPath() {
     const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation);
@@ -233,7 +255,6 @@ int runWindow(int argc, char** argv, const Options& options) {
 
     const QString configPath =
         options.configPath.isEmpty() ? defaultConfigPath() : options.configPath;
-    std::unique_ptr<sb::app::AccountSession> session;
     bool traceOk = false;
     const auto trace = openSipTrace(options.sipTracePath, traceOk);
     if (!traceOk) return kExitUsage;
@@ -243,6 +264,10 @@ int runWindow(int argc, char** argv, const Options& options) {
     sb::board::Console console(clock);
     sb::ui::MainWindow window(console);
     sb::app::SipTraceTee traceSinks({trace.get(), window.sipTrace()});
+    // Declared after the window and the trace sinks: destroyed before them, so nothing
+    // the session's transport traces while it shuts down reaches a dead sink.
+    std::unique_ptr<sb::app::AccountSession> session;
+    restoreAppearance(window);
 
     if (!configPath.isEmpty()) {
         // Started from a desktop menu nobody reads stderr: say it in a window too.

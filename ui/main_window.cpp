@@ -1,11 +1,27 @@
 #include "ui/main_window.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QCloseEvent>
 #include <QCoreApplication>
+#include <QHBoxLayout>
+#include <QKeyEvent>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QStackedWidget>
 #include <QStatusBar>
+#include <QStyle>
+#include <QTabBar>
+#include <QVBoxLayout>
+
+#include "ui/board_filter_proxy.h"
+#include "ui/board_model.h"
+#include "ui/board_view.h"
+#include "ui/directory_dialog.h"
+#include "ui/sip_trace_dock.h"
+#include "ui/sip_trace_feed.h"
+#include "ui/tile_delegate.h"
 
 namespace sb::ui {
 
@@ -19,32 +35,197 @@ QList<QKeySequence> standardOr(QKeySequence::StandardKey key, const QKeySequence
     return keys;
 }
 
+// A calm dark palette for long shifts in dim rooms: not pure black, text not pure white.
+QPalette darkPalette() {
+    QPalette p;
+    const QColor window(0x1E, 0x21, 0x24), base(0x17, 0x19, 0x1C), text(0xE3, 0xE6, 0xE8);
+    const QColor button(0x2B, 0x2F, 0x33), disabled(0x6B, 0x73, 0x78);
+    p.setColor(QPalette::Window, window);
+    p.setColor(QPalette::WindowText, text);
+    p.setColor(QPalette::Base, base);
+    p.setColor(QPalette::AlternateBase, button);
+    p.setColor(QPalette::Text, text);
+    p.setColor(QPalette::Button, button);
+    p.setColor(QPalette::ButtonText, text);
+    p.setColor(QPalette::BrightText, Qt::white);
+    p.setColor(QPalette::Highlight, QColor(0x4C, 0x9A, 0xEE));
+    p.setColor(QPalette::HighlightedText, Qt::white);
+    p.setColor(QPalette::ToolTipBase, button);
+    p.setColor(QPalette::ToolTipText, text);
+    p.setColor(QPalette::PlaceholderText, QColor(0x8A, 0x93, 0x99));
+    p.setColor(QPalette::Link, QColor(0x7F, 0xB8, 0xF5));
+    p.setColor(QPalette::Light, QColor(0x3A, 0x3F, 0x44));
+    p.setColor(QPalette::Midlight, QColor(0x33, 0x37, 0x3B));
+    p.setColor(QPalette::Mid, QColor(0x2A, 0x2D, 0x31));
+    p.setColor(QPalette::Dark, QColor(0x12, 0x14, 0x16));
+    p.setColor(QPalette::Shadow, Qt::black);
+    for (auto role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText})
+        p.setColor(QPalette::Disabled, role, disabled);
+    return p;
+}
+
+// The board's own background, a shade away from the window so that quiet idle tiles
+// still stand out as tiles.
+QColor boardBackground(bool dark) {
+    return dark ? QColor(0x17, 0x19, 0x1C) : QColor(0xE9, 0xEC, 0xEF);
+}
+
 }  // namespace
 
-MainWindow::MainWindow(QWidget* parent)
+MainWindow::MainWindow(board::Console& console, QWidget* parent)
     : QMainWindow(parent),
+      m_console(console),
+      m_model(new BoardModel(console, this)),
+      m_proxy(new BoardFilterProxy(this)),
+      m_tabs(new QTabBar(this)),
+      m_filter(new QLineEdit(this)),
+      m_stack(new QStackedWidget(this)),
       m_placeholder(new QLabel(this)),
+      m_view(new BoardView(this)),
+      m_subscribed(new QLabel(this)),
       m_listen(new QLabel(this)),
-      m_registration(new RegistrationIndicator(this)) {
+      m_registration(new RegistrationIndicator(this)),
+      m_traceFeed(new SipTraceFeed(this)),
+      m_traceDock(nullptr),
+      m_lightPalette(QApplication::palette()) {
     setWindowTitle(tr("Switchboard"));
+    setAttribute(Qt::WA_WindowPropagation);  // dialogs and menus follow the dark palette
+    m_proxy->setSourceModel(m_model);
+
+    m_tabs->setObjectName(QStringLiteral("groupTabs"));
+    m_tabs->setDrawBase(false);
+    m_tabs->setExpanding(false);
+    m_tabs->setAccessibleName(tr("Groups"));
+    m_filter->setObjectName(QStringLiteral("boardFilter"));
+    m_filter->setPlaceholderText(tr("Find name or number (Ctrl+F)"));
+    m_filter->setClearButtonEnabled(true);
+    m_filter->setAccessibleName(tr("Find extension"));
+    m_filter->setMinimumWidth(m_filter->fontMetrics().averageCharWidth() * 36);
+    m_filter->setMaximumWidth(m_filter->fontMetrics().averageCharWidth() * 48);
+    m_filter->installEventFilter(this);
+
     m_placeholder->setText(tr("No extensions monitored yet"));
     m_placeholder->setAlignment(Qt::AlignCenter);
     m_placeholder->setObjectName(QStringLiteral("boardPlaceholder"));
-    setCentralWidget(m_placeholder);
+    m_placeholder->setWordWrap(true);
+    m_view->setObjectName(QStringLiteral("board"));
+    m_view->setModel(m_proxy);
+    m_stack->addWidget(m_placeholder);
+    m_stack->addWidget(m_view);
+
+    auto* central = new QWidget(this);
+    auto* layout = new QVBoxLayout(central);
+    layout->setContentsMargins(6, 6, 6, 0);
+    layout->setSpacing(4);
+    auto* top = new QHBoxLayout;
+    top->addWidget(m_tabs, 1);
+    top->addStretch(0);
+    top->addWidget(m_filter);
+    layout->addLayout(top);
+    layout->addWidget(m_stack, 1);
+    setCentralWidget(central);
+
+    m_traceDock = new SipTraceDock(*m_traceFeed, this);
+    addDockWidget(Qt::BottomDockWidgetArea, m_traceDock);
+    m_traceDock->hide();
 
     m_registration->setObjectName(QStringLiteral("registrationIndicator"));
+    m_subscribed->setObjectName(QStringLiteral("subscribedCount"));
     statusBar()->addWidget(m_registration, 1);
+    statusBar()->addPermanentWidget(m_subscribed);
     statusBar()->addPermanentWidget(m_listen);
+
+    connect(m_filter, &QLineEdit::textChanged, this, [this](const QString& text) {
+        m_proxy->setFilterText(text);
+        updateBoardState();
+    });
+    connect(m_tabs, &QTabBar::currentChanged, this, [this](int tab) {
+        const QVariant group = m_tabs->tabData(tab);
+        m_proxy->setGroup(group.isValid() ? std::optional<QString>(group.toString())
+                                          : std::nullopt);
+        updateBoardState();
+    });
+    connect(m_view, &BoardView::typedText, this, [this](const QString& text) {
+        m_filter->setFocus(Qt::ShortcutFocusReason);
+        m_filter->insert(text);
+    });
+    connect(m_view, &BoardView::escapePressed, this, &MainWindow::clearFilter);
+    connect(m_model, &BoardModel::changesFlushed, this, &MainWindow::updateSubscribedCount);
+    connect(&m_console, &board::Console::directoryChanged, this, [this] {
+        rebuildGroupTabs();
+        updateBoardState();
+    });
+    // Keep a current tile for the keyboard whenever the board has any.
+    connect(m_proxy, &QAbstractItemModel::rowsInserted, this, &MainWindow::updateBoardState);
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, &MainWindow::updateBoardState);
+
     createMenus();
-    resize(800, 500);
+    rebuildGroupTabs();
+    updateBoardState();
+    updateSubscribedCount();
+    setDarkPalette(false);
+    resize(960, 600);
+}
+
+MainWindow::~MainWindow() {
+    // Transports may outlive the window: stop recording before the feed goes.
+    m_traceFeed->setEnabled(false);
 }
 
 void MainWindow::createMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* directory = file->addAction(tr("Monitored &extensions…"));
+    directory->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    connect(directory, &QAction::triggered, this, &MainWindow::editDirectory);
+    file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"));
     quit->setShortcuts(standardOr(QKeySequence::Quit, QKeySequence(Qt::CTRL | Qt::Key_Q)));
     quit->setMenuRole(QAction::QuitRole);
     connect(quit, &QAction::triggered, this, &MainWindow::close);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    QAction* find = view->addAction(tr("&Find extension"));
+    find->setShortcuts(standardOr(QKeySequence::Find, QKeySequence(Qt::CTRL | Qt::Key_F)));
+    connect(find, &QAction::triggered, this, [this] {
+        m_filter->setFocus(Qt::ShortcutFocusReason);
+        m_filter->selectAll();
+    });
+    view->addSeparator();
+    QAction* larger = view->addAction(tr("&Larger tiles"));
+    larger->setShortcuts(
+        {QKeySequence(Qt::CTRL | Qt::Key_Plus), QKeySequence(Qt::CTRL | Qt::Key_Equal)});
+    connect(larger, &QAction::triggered, this, [this] { setTileScaleStep(tileScaleStep() + 1); });
+    QAction* smaller = view->addAction(tr("&Smaller tiles"));
+    smaller->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Minus));
+    connect(smaller, &QAction::triggered, this, [this] { setTileScaleStep(tileScaleStep() - 1); });
+    QAction* normal = view->addAction(tr("&Default tile size"));
+    normal->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+    connect(normal, &QAction::triggered, this, [this] { setTileScaleStep(0); });
+    view->addSeparator();
+    QAction* next = view->addAction(tr("&Next group"));
+    next->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_PageDown));
+    connect(next, &QAction::triggered, this, [this] {
+        if (m_tabs->count() > 0)
+            m_tabs->setCurrentIndex((m_tabs->currentIndex() + 1) % m_tabs->count());
+    });
+    QAction* previous = view->addAction(tr("&Previous group"));
+    previous->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_PageUp));
+    connect(previous, &QAction::triggered, this, [this] {
+        if (m_tabs->count() > 0)
+            m_tabs->setCurrentIndex((m_tabs->currentIndex() + m_tabs->count() - 1) %
+                                    m_tabs->count());
+    });
+    view->addSeparator();
+    QAction* dark = view->addAction(tr("Dar&k palette"));
+    dark->setObjectName(QStringLiteral("darkPaletteAction"));
+    dark->setCheckable(true);
+    dark->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
+    connect(dark, &QAction::toggled, this, &MainWindow::setDarkPalette);
+    connect(this, &MainWindow::darkPaletteChanged, dark, &QAction::setChecked);
+    QAction* trace = m_traceDock->toggleViewAction();
+    trace->setText(tr("SIP &trace"));
+    trace->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T));
+    view->addAction(trace);
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* about = help->addAction(tr("&About Switchboard"));
@@ -60,6 +241,126 @@ void MainWindow::showRegistration(const RegistrationIndicator::Status& status) {
 void MainWindow::showListenAddresses(const QStringList& addresses) {
     m_listen->setText(addresses.isEmpty() ? QString()
                                           : tr("Listening on %1").arg(addresses.join(tr(", "))));
+}
+
+int MainWindow::tileScaleStep() const {
+    return m_view->scaleStep();
+}
+
+void MainWindow::setTileScaleStep(int step) {
+    const int before = m_view->scaleStep();
+    m_view->setScaleStep(step);
+    if (m_view->scaleStep() != before) emit tileScaleStepChanged(m_view->scaleStep());
+}
+
+void MainWindow::setDarkPalette(bool dark) {
+    const bool changed = dark != m_dark;
+    m_dark = dark;
+    setPalette(dark ? darkPalette() : m_lightPalette);
+    QPalette board = m_view->palette();
+    board.setColor(QPalette::Base, boardBackground(dark));
+    board.setColor(QPalette::Window, boardBackground(dark));
+    m_view->setPalette(board);
+    m_view->setScheme(dark ? LampStyle::Scheme::Dark : LampStyle::Scheme::Light);
+    if (changed) emit darkPaletteChanged(dark);
+}
+
+void MainWindow::rebuildGroupTabs() {
+    // Tabs: "All", then each group in the order the directory first names it, then the
+    // extensions without a group (only when there are groups at all).
+    const QVariant current =
+        m_tabs->count() > 0 ? m_tabs->tabData(m_tabs->currentIndex()) : QVariant();
+    QStringList groups;
+    bool ungrouped = false;
+    for (const QString& group : m_console.directory().groups()) {
+        if (group.isEmpty())
+            ungrouped = true;
+        else if (!groups.contains(group))
+            groups << group;
+    }
+    for (const board::Extension& extension : m_console.directory().extensions())
+        ungrouped |= extension.group.isEmpty();
+
+    const QSignalBlocker blocker(m_tabs);
+    while (m_tabs->count() > 0)
+        m_tabs->removeTab(0);
+    m_tabs->addTab(tr("All"));
+    m_tabs->setTabData(0, QVariant());
+    for (const QString& group : groups)
+        m_tabs->setTabData(m_tabs->addTab(group), group);
+    if (ungrouped && !groups.isEmpty())
+        m_tabs->setTabData(m_tabs->addTab(tr("Ungrouped")), QString());
+    int select = 0;
+    for (int tab = 0; tab < m_tabs->count(); ++tab)
+        if (m_tabs->tabData(tab) == current) select = tab;
+    m_tabs->setCurrentIndex(select);
+    const QVariant group = m_tabs->tabData(select);
+    m_proxy->setGroup(group.isValid() ? std::optional<QString>(group.toString()) : std::nullopt);
+    m_tabs->setVisible(m_tabs->count() > 1);
+}
+
+void MainWindow::updateBoardState() {
+    if (m_model->rowCount() == 0) {
+        m_placeholder->setText(tr("No extensions monitored yet"));
+        m_stack->setCurrentWidget(m_placeholder);
+    } else if (m_proxy->rowCount() == 0) {
+        m_placeholder->setText(m_proxy->filterText().isEmpty()
+                                   ? tr("No extensions in this group")
+                                   : tr("No extension matches “%1”").arg(m_filter->text()));
+        m_stack->setCurrentWidget(m_placeholder);
+    } else {
+        m_stack->setCurrentWidget(m_view);
+        if (!m_view->currentIndex().isValid())
+            m_view->selectionModel()->setCurrentIndex(m_proxy->index(0, 0),
+                                                      QItemSelectionModel::ClearAndSelect);
+    }
+    updateSubscribedCount();
+}
+
+void MainWindow::updateSubscribedCount() {
+    const int total = m_console.monitoredCount();
+    m_subscribed->setText(
+        total == 0 ? QString()
+                   : tr("%1 of %2 subscribed").arg(m_console.subscribedCount()).arg(total));
+}
+
+void MainWindow::clearFilter() {
+    m_filter->clear();
+    m_view->setFocus(Qt::OtherFocusReason);
+}
+
+void MainWindow::editDirectory() {
+    DirectoryDialog dialog(m_console.directory().extensions(), this);
+    if (dialog.exec() != QDialog::Accepted) return;
+    const std::vector<board::Extension> extensions = dialog.extensions();
+    if (Result<void> ok = m_console.setDirectory(extensions); !ok) {
+        QMessageBox::warning(this, tr("Monitored extensions"), ok.error().reason);
+        return;
+    }
+    emit directoryEdited(extensions);
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == m_filter && event->type() == QEvent::KeyPress) {
+        const auto* key = static_cast<QKeyEvent*>(event);
+        switch (key->key()) {
+            case Qt::Key_Escape:
+                // Esc empties the filter; a second Esc (or an empty one) returns to the board.
+                if (!m_filter->text().isEmpty())
+                    m_filter->clear();
+                else
+                    m_view->setFocus(Qt::OtherFocusReason);
+                return true;
+            case Qt::Key_Down:
+            case Qt::Key_Return:
+            case Qt::Key_Enter:
+                m_view->setFocus(Qt::OtherFocusReason);
+                return true;
+            default:
+                break;
+        }
+    }
+    return QMainWindow::eventFilter(watched, event);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

@@ -2,41 +2,100 @@
 
 #include <QLabel>
 #include <QMainWindow>
+#include <QPalette>
 #include <QStringList>
 
+#include <vector>
+
+#include "board/console.h"
 #include "ui/registration_indicator.h"
+#include "ui/sip_trace_feed.h"
+
+class QLineEdit;
+class QStackedWidget;
+class QTabBar;
 
 namespace sb::ui {
 
-// The console's window. For now: the registration state in the status bar and an
-// empty board area; the BLF board fills the centre in the next step.
+class BoardFilterProxy;
+class BoardModel;
+class BoardView;
+class SipTraceDock;
+
+// The console's window: the board of extension tiles (groups as tabs, type-to-filter),
+// the registration state and "N of M subscribed" in the status bar, and the SIP trace
+// dock for administrators. Everything on the board comes from board::Console through
+// BoardModel; the window never talks SIP.
 class MainWindow final : public QMainWindow {
     Q_OBJECT
 public:
-    explicit MainWindow(QWidget* parent = nullptr);
+    explicit MainWindow(board::Console& console, QWidget* parent = nullptr);
+    ~MainWindow() override;
 
     RegistrationIndicator* registrationIndicator() const { return m_registration; }
     QString boardPlaceholderText() const { return m_placeholder->text(); }
 
+    // The SIP trace sink for the transports (redacts; records while the dock is open).
+    SipTraceFeed* sipTrace() const { return m_traceFeed; }
+    SipTraceDock* sipTraceDock() const { return m_traceDock; }
+
+    BoardModel* boardModel() const { return m_model; }
+    BoardFilterProxy* boardProxy() const { return m_proxy; }
+    BoardView* boardView() const { return m_view; }
+    QLineEdit* filterEdit() const { return m_filter; }
+    QTabBar* groupTabs() const { return m_tabs; }
+    QString subscribedText() const { return m_subscribed->text(); }
+
+    bool isDarkPalette() const { return m_dark; }
+    int tileScaleStep() const;
+
 public slots:
     void showRegistration(const sb::ui::RegistrationIndicator::Status& status);
     void showListenAddresses(const QStringList& addresses);
+    void setDarkPalette(bool dark);
+    void setTileScaleStep(int step);
+    // Opens the directory settings dialog; on OK the new list goes to the console and
+    // directoryEdited() tells the application to save it.
+    void editDirectory();
 
 signals:
     // The user asked to quit (menu, shortcut, or closing the window); the application
     // unregisters before it exits.
     void quitRequested();
+    // The settings dialog produced a new directory, already applied to the console:
+    // the application saves it (config [monitor], atomically).
+    void directoryEdited(const std::vector<sb::board::Extension>& extensions);
+    // Appearance the application may keep in its settings.
+    void darkPaletteChanged(bool dark);
+    void tileScaleStepChanged(int step);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
     void createMenus();
     void showAbout();
+    void rebuildGroupTabs();
+    void updateBoardState();
+    void updateSubscribedCount();
+    void clearFilter();
 
+    board::Console& m_console;
+    BoardModel* m_model;
+    BoardFilterProxy* m_proxy;
+    QTabBar* m_tabs;
+    QLineEdit* m_filter;
+    QStackedWidget* m_stack;
     QLabel* m_placeholder;
+    BoardView* m_view;
+    QLabel* m_subscribed;
     QLabel* m_listen;
     RegistrationIndicator* m_registration;
+    SipTraceFeed* m_traceFeed;
+    SipTraceDock* m_traceDock;
+    QPalette m_lightPalette;
+    bool m_dark = false;
     bool m_quitting = false;
 };
 

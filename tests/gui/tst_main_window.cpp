@@ -7,6 +7,8 @@
 #include <QStatusBar>
 #include <QTest>
 
+#include "base/manual_clock.h"
+#include "board/console.h"
 #include "ui/main_window.h"
 
 using sb::ui::MainWindow;
@@ -17,6 +19,9 @@ class TstMainWindow : public QObject {
     Q_OBJECT
 
 private:
+    sb::base::ManualClock m_clock;
+    sb::board::Console m_console{m_clock};
+
     static RegistrationIndicator::Status status(State state) {
         RegistrationIndicator::Status s;
         s.state = state;
@@ -36,7 +41,7 @@ private slots:
     void initTestCase() { QCOMPARE(QGuiApplication::platformName(), QStringLiteral("offscreen")); }
 
     void startsEmptyAndUnconfigured() {
-        MainWindow window;
+        MainWindow window(m_console);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         QCOMPARE(window.boardPlaceholderText(), QStringLiteral("No extensions monitored yet"));
@@ -46,7 +51,7 @@ private slots:
     }
 
     void showsEachRegistrationState() {
-        MainWindow window;
+        MainWindow window(m_console);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
 
@@ -92,7 +97,7 @@ private slots:
     }
 
     void showsListenAddresses() {
-        MainWindow window;
+        MainWindow window(m_console);
         window.showListenAddresses(
             {QStringLiteral("udp:127.0.0.1:5060"), QStringLiteral("tcp:127.0.0.1:5060")});
         bool found = false;
@@ -103,7 +108,7 @@ private slots:
     }
 
     void closingAsksToQuitOnce() {
-        MainWindow window;
+        MainWindow window(m_console);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         int requests = 0;
@@ -114,7 +119,7 @@ private slots:
     }
 
     void quitShortcut() {
-        MainWindow window;
+        MainWindow window(m_console);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         window.activateWindow();
@@ -126,7 +131,7 @@ private slots:
     }
 
     void screenshot() {
-        MainWindow window;
+        MainWindow window(m_console);
         RegistrationIndicator::Status registered = status(State::Registered);
         registered.expires = 3600;
         window.showRegistration(registered);
