@@ -55,8 +55,8 @@ Result<transport::LocateQuery> registrarQuery(const AccountConfig& account) {
 // The core objects, in construction order; the transaction layer sits between the
 // transport and the registration, and this struct forwards transport events to both.
 struct AccountSession::Core final : transport::TransportUser,
-                                   transaction::ServerTransactionUser,
-                                   ua::RegistrationHandler {
+                                    transaction::ServerTransactionUser,
+                                    ua::RegistrationHandler {
     Core(AccountSession& owner, const Config& config, const AccountSessionSeams& seams)
         : session(owner),
           ownTimers(seams.timers ? nullptr : std::make_unique<base::EventLoopTimers>()),

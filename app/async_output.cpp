@@ -23,8 +23,8 @@ AsyncOutput::~AsyncOutput() {
 
 bool AsyncOutput::drain(std::chrono::milliseconds limit) {
     std::unique_lock lock(m_mutex);
-    return m_drained.wait_for(lock, limit,
-                              [this] { return (m_pending.isEmpty() && m_inFlight == 0) || m_failed; });
+    return m_drained.wait_for(
+        lock, limit, [this] { return (m_pending.isEmpty() && m_inFlight == 0) || m_failed; });
 }
 
 qint64 AsyncOutput::bytesToWrite() const {

@@ -129,12 +129,12 @@ void checkUnknownKeys(QSettings& settings, Config& config) {
         const qsizetype slash = path.indexOf(QLatin1Char('/'));
         const QString section = slash < 0 ? QString() : path.left(slash);
         const QString key = slash < 0 ? path : path.mid(slash + 1);
-        const bool known = (section == QLatin1String("account") && kAccountKeys.contains(key)) ||
-                           (section == QLatin1String("sip") && kSipKeys.contains(key)) ||
-                           (section == QLatin1String("subscriptions") &&
-                            kSubscriptionsKeys.contains(key)) ||
-                           // Read from the text, in file order (app/monitor_section.h).
-                           section == QLatin1String("monitor");
+        const bool known =
+            (section == QLatin1String("account") && kAccountKeys.contains(key)) ||
+            (section == QLatin1String("sip") && kSipKeys.contains(key)) ||
+            (section == QLatin1String("subscriptions") && kSubscriptionsKeys.contains(key)) ||
+            // Read from the text, in file order (app/monitor_section.h).
+            section == QLatin1String("monitor");
         if (!known) {
             config.warnings
                 << (section.isEmpty()

@@ -13,16 +13,14 @@ namespace {
 const QDateTime kEpoch = QDateTime::fromMSecsSinceEpoch(0, Qt::UTC);
 }
 
-HeadlessFrontEnd::HeadlessFrontEnd(AccountSession& session, board::Console& console,
-                                   QIODevice& out, QObject* parent)
+HeadlessFrontEnd::HeadlessFrontEnd(AccountSession& session, board::Console& console, QIODevice& out,
+                                   QObject* parent)
     : QObject(parent), m_session(session), m_console(console), m_out(out) {
     connect(&m_session, &AccountSession::registrationChanged, this,
             [this](const RegistrationStatus& status) { write(registrationEvent(status)); });
     connect(&m_session, &AccountSession::stopped, this, [this] { emit finished(0); });
-    connect(&m_console, &board::Console::extensionsChanged, this,
-            &HeadlessFrontEnd::reportChanges);
-    connect(&m_console, &board::Console::directoryChanged, this,
-            &HeadlessFrontEnd::syncDirectory);
+    connect(&m_console, &board::Console::extensionsChanged, this, &HeadlessFrontEnd::reportChanges);
+    connect(&m_console, &board::Console::directoryChanged, this, &HeadlessFrontEnd::syncDirectory);
 }
 
 void HeadlessFrontEnd::announceStart(const QString& version) {
@@ -58,8 +56,9 @@ void HeadlessFrontEnd::handleLine(const QByteArray& line) {
             if (m_console.unmonitor(command.extension.number)) {
                 write(ackEvent(command.id));
             } else {
-                write(errorEvent(command.id, QStringLiteral("extension %1 is not monitored")
-                                                 .arg(command.extension.number)));
+                write(errorEvent(
+                    command.id,
+                    QStringLiteral("extension %1 is not monitored").arg(command.extension.number)));
             }
             break;
         case CommandKind::Snapshot:
@@ -145,7 +144,8 @@ void HeadlessFrontEnd::quit() {
 void HeadlessFrontEnd::write(const QJsonObject& event) {
     const QByteArray line = toLine(event);
     if (m_out.write(line) != line.size()) {
-        if (!m_writeFailed) qCWarning(lcApp) << "cannot write headless event:" << m_out.errorString();
+        if (!m_writeFailed)
+            qCWarning(lcApp) << "cannot write headless event:" << m_out.errorString();
         m_writeFailed = true;
         return;
     }

@@ -60,8 +60,8 @@ ParsedCommand parseCommand(QByteArrayView line) {
     if (name == QLatin1String("monitor") || name == QLatin1String("unmonitor")) {
         const QJsonValue extension = object.value(QStringLiteral("extension"));
         if (!extension.isString() || extension.toString().trimmed().isEmpty()) {
-            out.error = QStringLiteral("\"%1\" needs \"extension\", a string like \"201\"")
-                            .arg(name);
+            out.error =
+                QStringLiteral("\"%1\" needs \"extension\", a string like \"201\"").arg(name);
             return out;
         }
         out.extension.number = extension.toString().trimmed();
@@ -84,9 +84,8 @@ ParsedCommand parseCommand(QByteArrayView line) {
         }
         return out;
     }
-    out.error =
-        QStringLiteral("unknown command \"%1\" (known: monitor, unmonitor, snapshot, quit)")
-            .arg(name);
+    out.error = QStringLiteral("unknown command \"%1\" (known: monitor, unmonitor, snapshot, quit)")
+                    .arg(name);
     return out;
 }
 
@@ -142,10 +141,11 @@ QJsonObject lampObject(const board::ExtensionState& state, base::TimePoint now,
     }
     QJsonArray dialogs;
     for (const dialoginfo::DialogInfo& dialog : state.merge.dialogs()) {
-        QJsonObject entry{{QStringLiteral("id"), dialog.id},
-                          {QStringLiteral("direction"), dialoginfo::directionName(dialog.direction)},
-                          {QStringLiteral("state"), dialoginfo::stateName(dialog.state)},
-                          {QStringLiteral("remote"), participantObject(dialog.remote)}};
+        QJsonObject entry{
+            {QStringLiteral("id"), dialog.id},
+            {QStringLiteral("direction"), dialoginfo::directionName(dialog.direction)},
+            {QStringLiteral("state"), dialoginfo::stateName(dialog.state)},
+            {QStringLiteral("remote"), participantObject(dialog.remote)}};
         if (!dialog.callId.isEmpty()) entry.insert(QStringLiteral("call_id"), dialog.callId);
         if (!dialog.localTag.isEmpty()) entry.insert(QStringLiteral("local_tag"), dialog.localTag);
         if (!dialog.remoteTag.isEmpty())

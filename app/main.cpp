@@ -23,8 +23,8 @@
 #include "app/display_check.h"
 #include "app/headless_front_end.h"
 #include "app/monitor_section.h"
-#include "app/sip_trace_tee.h"
 #include "app/signal_watcher.h"
+#include "app/sip_trace_tee.h"
 #include "app/stdin_reader.h"
 #include "app/window_front_end.h"
 #include "base/clock.h"
@@ -296,11 +296,11 @@ int runWindow(int argc, char** argv, const Options& options) {
     // The settings dialog's directory goes back into the configuration file, atomically.
     QObject::connect(&window, &sb::ui::MainWindow::directoryEdited, &window,
                      [&window, configPath](const std::vector<sb::board::Extension>& extensions) {
-                         const QString why =
-                             configPath.isEmpty()
-                                 ? QObject::tr("there is no configuration file (start with "
-                                               "--config FILE)")
-                                 : QString();
+                         const QString why = configPath.isEmpty()
+                                                 ? QObject::tr(
+                                                       "there is no configuration file (start with "
+                                                       "--config FILE)")
+                                                 : QString();
                          if (why.isEmpty()) {
                              const sb::Result<void> saved =
                                  sb::app::saveMonitorSection(configPath, extensions);
@@ -313,8 +313,7 @@ int runWindow(int argc, char** argv, const Options& options) {
                          }
                          QMessageBox::warning(
                              &window, QObject::tr("Switchboard"),
-                             QObject::tr("The directory is in use but was not saved: %1")
-                                 .arg(why));
+                             QObject::tr("The directory is in use but was not saved: %1").arg(why));
                      });
 
     sb::app::WindowFrontEnd frontEnd(session.get(), window);

@@ -13,9 +13,9 @@ bool isSectionHeader(QByteArrayView line) {
 }
 
 bool isMonitorHeader(QByteArrayView line) {
-    return isSectionHeader(line) &&
-           QByteArrayView(line.sliced(1, line.size() - 2)).trimmed().compare("monitor",
-                                                                              Qt::CaseInsensitive) == 0;
+    return isSectionHeader(line) && QByteArrayView(line.sliced(1, line.size() - 2))
+                                            .trimmed()
+                                            .compare("monitor", Qt::CaseInsensitive) == 0;
 }
 
 // Fields separated by commas; a field in double quotes may hold commas, and "" inside it
@@ -81,8 +81,9 @@ MonitorSection parseMonitorSection(QByteArrayView iniText) {
         const qsizetype equals = text.indexOf(QLatin1Char('='));
         const QString where = QStringLiteral("[monitor] line %1").arg(n + 1);
         if (equals < 0) {
-            out.problems << QStringLiteral("%1: '%2' is not of the form "
-                                           "extension = name, group")
+            out.problems << QStringLiteral(
+                                "%1: '%2' is not of the form "
+                                "extension = name, group")
                                 .arg(where, text);
             continue;
         }
@@ -94,13 +95,14 @@ MonitorSection parseMonitorSection(QByteArrayView iniText) {
             continue;
         }
         if (seen.contains(extension.number)) {
-            out.problems << QStringLiteral("%1: extension %2 is listed twice")
-                                .arg(where, extension.number);
+            out.problems
+                << QStringLiteral("%1: extension %2 is listed twice").arg(where, extension.number);
             continue;
         }
         if (fields.size() > 3) {
-            out.problems << QStringLiteral("%1: extension %2 has %3 fields; at most three "
-                                           "(name, group, URI) — quote a name with a comma")
+            out.problems << QStringLiteral(
+                                "%1: extension %2 has %3 fields; at most three "
+                                "(name, group, URI) — quote a name with a comma")
                                 .arg(where, extension.number)
                                 .arg(fields.size());
             continue;
@@ -110,8 +112,8 @@ MonitorSection parseMonitorSection(QByteArrayView iniText) {
         extension.uri = fields.value(2);
         if (!extension.uri.isEmpty() && !extension.uri.startsWith(QLatin1String("sip:")) &&
             !extension.uri.startsWith(QLatin1String("sips:"))) {
-            out.problems << QStringLiteral("%1: '%2' is not a sip: or sips: URI")
-                                .arg(where, extension.uri);
+            out.problems
+                << QStringLiteral("%1: '%2' is not a sip: or sips: URI").arg(where, extension.uri);
             continue;
         }
         seen.insert(extension.number);

@@ -34,6 +34,7 @@ QByteArray formatMonitorSection(const std::vector<board::Extension>& extensions)
 // Rewrites the [monitor] section of the INI file at `path` (created when missing) and
 // keeps every other line as it was; written atomically (QSaveFile), so a crash leaves
 // either the old file or the new one.
-Result<void> saveMonitorSection(const QString& path, const std::vector<board::Extension>& extensions);
+Result<void> saveMonitorSection(const QString& path,
+                                const std::vector<board::Extension>& extensions);
 
 }  // namespace sb::app

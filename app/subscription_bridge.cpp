@@ -54,7 +54,8 @@ QString SubscriptionBridge::numberOf(const QByteArray& resource) const {
     return m_numberOfEntity.value(dialoginfo::normalisedEntity(QString::fromUtf8(resource)));
 }
 
-void SubscriptionBridge::onStatus(const QByteArray& resource, const ua::SubscriptionStatus& status) {
+void SubscriptionBridge::onStatus(const QByteArray& resource,
+                                  const ua::SubscriptionStatus& status) {
     const QString number = numberOf(resource);
     if (number.isEmpty()) {
         qCDebug(lcApp) << "subscription state for" << resource << "which is not monitored";
@@ -74,8 +75,9 @@ ua::NotifyVerdict SubscriptionBridge::onNotify(const QByteArray& resource,
     if (!mediaType.isEmpty() &&
         mediaType.compare("application/dialog-info+xml", Qt::CaseInsensitive) != 0) {
         if (badReason)
-            *badReason = QStringLiteral("Unsupported body type %1; expected "
-                                        "application/dialog-info+xml")
+            *badReason = QStringLiteral(
+                             "Unsupported body type %1; expected "
+                             "application/dialog-info+xml")
                              .arg(QString::fromUtf8(mediaType));
         return ua::NotifyVerdict::BadBody;
     }

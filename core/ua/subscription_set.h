@@ -19,14 +19,14 @@ namespace sb::ua {
 // What a subscription to one resource looks like from outside (RFC 6665 §4.1.2).
 struct SubscriptionStatus {
     enum class State {
-        Queued,        // waiting for its turn (initial SUBSCRIBEs are paced)
-        Subscribing,   // SUBSCRIBE in flight, no answer yet
-        Pending,       // Subscription-State: pending (authorisation awaited)
-        Active,        // Subscription-State: active
-        Retrying,      // ended; a new subscription starts after `retryIn`
-        Unavailable,   // refused (rejected, noresource, invariant, 403, 404, ...): retried
-                       // with back-off after `retryIn`, shown as not monitorable
-        Terminated,    // unsubscribed on request (unmonitor, quit)
+        Queued,       // waiting for its turn (initial SUBSCRIBEs are paced)
+        Subscribing,  // SUBSCRIBE in flight, no answer yet
+        Pending,      // Subscription-State: pending (authorisation awaited)
+        Active,       // Subscription-State: active
+        Retrying,     // ended; a new subscription starts after `retryIn`
+        Unavailable,  // refused (rejected, noresource, invariant, 403, 404, ...): retried
+                      // with back-off after `retryIn`, shown as not monitorable
+        Terminated,   // unsubscribed on request (unmonitor, quit)
     };
     State state = State::Queued;
     // Subscription-State reason (RFC 6665 §4.1.3: deactivated, probation, rejected,

@@ -152,12 +152,12 @@ private slots:
     void badMonitorCommands_data() {
         QTest::addColumn<QByteArray>("line");
         QTest::addColumn<QString>("message");
-        QTest::newRow("no extension") << QByteArray(R"({"cmd":"monitor"})")
-                                      << "needs \"extension\"";
-        QTest::newRow("numeric extension") << QByteArray(R"({"cmd":"unmonitor","extension":201})")
-                                           << "needs \"extension\"";
-        QTest::newRow("blank extension") << QByteArray(R"({"cmd":"monitor","extension":"  "})")
-                                         << "needs \"extension\"";
+        QTest::newRow("no extension")
+            << QByteArray(R"({"cmd":"monitor"})") << "needs \"extension\"";
+        QTest::newRow("numeric extension")
+            << QByteArray(R"({"cmd":"unmonitor","extension":201})") << "needs \"extension\"";
+        QTest::newRow("blank extension")
+            << QByteArray(R"({"cmd":"monitor","extension":"  "})") << "needs \"extension\"";
         QTest::newRow("name not a string")
             << QByteArray(R"({"cmd":"monitor","extension":"201","name":5})")
             << "\"name\" must be a string";
@@ -172,8 +172,8 @@ private slots:
 
     void lampEventOfABusyExtension() {
         sb::board::ExtensionState state;
-        state.extension = {QStringLiteral("201"), QStringLiteral("Alice"), QStringLiteral("Sales"),
-                           {}};
+        state.extension = {
+            QStringLiteral("201"), QStringLiteral("Alice"), QStringLiteral("Sales"), {}};
         sb::dialoginfo::Document document;
         document.version = 1;
         document.entity = QStringLiteral("sip:201@example.com");
@@ -202,7 +202,8 @@ private slots:
         QCOMPARE(event.value("group").toString(), QStringLiteral("Sales"));
         QCOMPARE(event.value("lamp").toString(), QStringLiteral("busy"));
         QCOMPARE(event.value("since").toString(), QStringLiteral("2026-11-27T07:58:55.000Z"));
-        QCOMPARE(event.value("other").toObject().value("display").toString(), QStringLiteral("Bob"));
+        QCOMPARE(event.value("other").toObject().value("display").toString(),
+                 QStringLiteral("Bob"));
         QCOMPARE(event.value("other").toObject().value("uri").toString(),
                  QStringLiteral("sip:202@example.com"));
         const QJsonArray dialogs = event.value("dialogs").toArray();
@@ -237,7 +238,8 @@ private slots:
         status.state = sb::ua::SubscriptionStatus::State::Unavailable;
         status.reason = "noresource";
         status.retryIn = std::chrono::milliseconds(29001);
-        const QJsonObject event = parseLine(toLine(subscriptionEvent(QStringLiteral("203"), status)));
+        const QJsonObject event =
+            parseLine(toLine(subscriptionEvent(QStringLiteral("203"), status)));
         QCOMPARE(event.value("event").toString(), QStringLiteral("subscription"));
         QCOMPARE(event.value("extension").toString(), QStringLiteral("203"));
         QCOMPARE(event.value("state").toString(), QStringLiteral("unavailable"));

@@ -57,11 +57,15 @@ private slots:
         {
             QFile file(path);
             QVERIFY(file.open(QIODevice::WriteOnly));
-            file.write("; my console\n[account]\naor = sip:200@example.com\n\n[monitor]\n"
-                       "201 = Old\n\n[sip]\nlisten = udp:127.0.0.1:0\n");
+            file.write(
+                "; my console\n[account]\naor = sip:200@example.com\n\n[monitor]\n"
+                "201 = Old\n\n[sip]\nlisten = udp:127.0.0.1:0\n");
         }
         const std::vector<Extension> extensions{
-            {QStringLiteral("202"), QStringLiteral("Smith, \"Bob\""), QStringLiteral("Support"), {}},
+            {QStringLiteral("202"),
+             QStringLiteral("Smith, \"Bob\""),
+             QStringLiteral("Support"),
+             {}},
             {QStringLiteral("201"), QStringLiteral("Alice"), QStringLiteral("Sales"),
              QStringLiteral("sip:alice@example.com")}};
         QVERIFY(saveMonitorSection(path, extensions));

@@ -24,8 +24,8 @@ using sip::HeaderId;
 
 namespace {
 
-const transport::Endpoint kProxy{transport::Protocol::Udp, QHostAddress(QStringLiteral("127.0.0.1")),
-                                 5070};
+const transport::Endpoint kProxy{transport::Protocol::Udp,
+                                 QHostAddress(QStringLiteral("127.0.0.1")), 5070};
 
 // The transaction layer's server user, as AccountSession is: NOTIFYs to the set.
 struct NotifyRouter final : transaction::ServerTransactionUser {
@@ -87,23 +87,23 @@ struct World {
                       QByteArrayView body, QByteArrayView state = "active;expires=3600") const {
         const sip::Message& request = sub.message;
         const QByteArray fromTag = request.from()->tag().toByteArray();
-        QByteArray text = "NOTIFY sip:200@127.0.0.1:5060 SIP/2.0\r\n"
-                          "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-n" +
-                          QByteArray::number(cseq) +
-                          "\r\n"
-                          "From: <" +
-                          request.requestUri().toByteArray() +
-                          ">;tag=notifier\r\n"
-                          "To: <sip:200@example.com>;tag=" +
-                          fromTag + "\r\nCall-ID: " + request.callId().toByteArray() +
-                          "\r\nCSeq: " + QByteArray::number(cseq) +
-                          " NOTIFY\r\nMax-Forwards: 70\r\nEvent: dialog\r\n"
-                          "Subscription-State: " +
-                          state.toByteArray() +
-                          "\r\nContact: <sip:notifier@127.0.0.1:5070>\r\n";
+        QByteArray text =
+            "NOTIFY sip:200@127.0.0.1:5060 SIP/2.0\r\n"
+            "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-n" +
+            QByteArray::number(cseq) +
+            "\r\n"
+            "From: <" +
+            request.requestUri().toByteArray() +
+            ">;tag=notifier\r\n"
+            "To: <sip:200@example.com>;tag=" +
+            fromTag + "\r\nCall-ID: " + request.callId().toByteArray() +
+            "\r\nCSeq: " + QByteArray::number(cseq) +
+            " NOTIFY\r\nMax-Forwards: 70\r\nEvent: dialog\r\n"
+            "Subscription-State: " +
+            state.toByteArray() + "\r\nContact: <sip:notifier@127.0.0.1:5070>\r\n";
         if (!contentType.isEmpty()) text += "Content-Type: " + contentType.toByteArray() + "\r\n";
-        text += "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" +
-                body.toByteArray();
+        text +=
+            "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body.toByteArray();
         return text;
     }
 
