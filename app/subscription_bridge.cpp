@@ -67,8 +67,6 @@ void SubscriptionBridge::onStatus(const QByteArray& resource,
 ua::NotifyVerdict SubscriptionBridge::onNotify(const QByteArray& resource,
                                                QByteArrayView contentType, QByteArrayView body,
                                                QString* badReason) {
-    // RFC 6665 §4.1.3: a NOTIFY without a body carries no state change.
-    if (body.trimmed().isEmpty()) return ua::NotifyVerdict::Accepted;
     const QByteArrayView type = contentType.trimmed();
     const qsizetype semicolon = type.indexOf(';');
     const QByteArrayView mediaType = (semicolon < 0 ? type : type.first(semicolon)).trimmed();

@@ -90,6 +90,10 @@ struct Console::Entry {
     };
 
     ExtensionState state;
+    // A subscription that worked is being replaced (RFC 6665: deactivated, timeout, 481
+    // on a refresh): the last known dialogs and lamp stay until the new one reports,
+    // instead of flashing offline. Only a failure without recovery shows offline.
+    bool recovering = false;
     QString uri;        // what the source subscribes to
     QString entityKey;  // dialoginfo::normalisedEntity(uri)
     // Per dialog id, since when it is in its current phase, so that a lamp that comes
@@ -334,9 +338,17 @@ QString Console::matchEntity(const QString& entity, const QString& fallback) con
 ApplyResult Console::applyDialogInfo(QByteArrayView body, const QString& subscribedNumber,
                                      QString* reason) {
     if (isBlank(body)) {
-        // RFC 6665 §4.1.3 (and RFC 4235 §4.1): a NOTIFY without a body carries no state.
-        if (reason) *reason = QStringLiteral("empty body: no state change");
-        return ApplyResult::Ignored;
+        // RFC 6665 §4.1.3 lets a NOTIFY carry no body. Kamailio's presence_dialoginfo
+        // sends exactly that when the extension has no dialog at all (no publication
+        // stored): the only way it says "idle". Taken as full state without dialogs, so
+        // an idle extension lights up as idle instead of staying unknown.
+        if (subscribedNumber.isEmpty() || !entryFor(subscribedNumber)) {
+            if (reason) *reason = QStringLiteral("empty body: no state change");
+            return ApplyResult::Ignored;
+        }
+        dialoginfo::Document empty;
+        empty.state = dialoginfo::DocumentState::Full;
+        return applyDocument(empty, subscribedNumber);
     }
     Result<dialoginfo::Document> document = dialoginfo::parseDocument(body);
     if (!document) {
@@ -400,10 +412,17 @@ void Console::setSubscriptionStatus(const QString& number, const ua::Subscriptio
     if (state.subscription.usable() != status.usable())
         m_subscribedCount += status.usable() ? 1 : -1;
     state.subscription = status;
-
+    using State = ua::SubscriptionStatus::State;
+    const bool wasKnown = entry->recovering || state.merge.hasFullState();
     bool dialogsChanged = false;
-    if (fresh) {
-        // RFC 4235 §4.1: versions are per subscription; the new one starts with full state.
+    if (fresh && wasKnown) {
+        // RFC 4235 §4.1: versions are per subscription; the new one starts with full
+        // state, which then replaces what the old one said.
+        entry->recovering = true;
+        state.merge.restartVersions();
+    } else if (fresh || status.state == State::Retrying || status.state == State::Unavailable ||
+               status.state == State::Terminated) {
+        entry->recovering = false;
         dialogsChanged = !state.merge.dialogs().empty();
         state.merge.reset();
     }
@@ -414,7 +433,12 @@ void Console::setSubscriptionStatus(const QString& number, const ua::Subscriptio
 bool Console::relight(Entry& entry) {
     ExtensionState& state = entry.state;
     const std::vector<DialogInfo>& dialogs = state.merge.dialogs();
-    const bool usable = state.subscription.usable();
+    // The lamp shows what is known: a subscription whose full state has arrived, or one
+    // being replaced after it worked. Pending without a document, or active before its
+    // first NOTIFY, is not known yet.
+    if (state.merge.hasFullState()) entry.recovering = false;
+    const bool usable = entry.recovering ||
+                        (state.subscription.usable() && state.merge.hasFullState());
     const base::TimePoint now = m_clock.now();
 
     bool idsChanged = false;

@@ -81,6 +81,12 @@ DialogStateMerge::Outcome DialogStateMerge::apply(const Document& document) {
     return Outcome::Applied;
 }
 
+void DialogStateMerge::restartVersions() {
+    m_terminated.clear();
+    m_version.reset();
+    m_haveFull = false;
+}
+
 void DialogStateMerge::reset() {
     m_dialogs.clear();
     m_terminated.clear();

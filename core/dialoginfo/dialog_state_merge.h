@@ -24,6 +24,10 @@ public:
     // A new subscription: versions start again and a full document must come first.
     // The dialogs are forgotten too (the new subscription's first NOTIFY brings them).
     void reset();
+    // A new subscription that replaces one that worked (deactivated, timeout, 481 on a
+    // refresh): versions start again and a full document must come first, but the
+    // dialogs stay until it arrives, so the board does not flicker while it recovers.
+    void restartVersions();
 
     // Non-terminated dialogs, in the order they were first seen.
     const std::vector<DialogInfo>& dialogs() const { return m_dialogs; }

@@ -194,7 +194,7 @@ private slots:
             world.notify(subscribes[0], 1, "application/pidf+xml", "<presence/>"), kProxy));
         world.settle();
         QCOMPARE(world.lastStatusFor(sip::Method::Notify), 400);
-        QCOMPARE(world.console.state(QStringLiteral("201"))->lamp.lamp, Lamp::Idle);
+        QCOMPARE(world.console.state(QStringLiteral("201"))->lamp.lamp, Lamp::Offline);
     }
 
     void malformedDialogInfoIsRefusedWithItsReason() {
@@ -217,7 +217,8 @@ private slots:
         QVERIFY(named);
     }
 
-    void anEmptyNotifyChangesNothing() {
+    void anEmptyNotifyMeansNoDialogs() {
+        // Kamailio's presence_dialoginfo sends no body when no dialog is stored.
         World world;
         QVERIFY(world.console.monitor({QStringLiteral("201"), {}, {}, {}}));
         world.bridge->attach(*world.set);
@@ -231,7 +232,18 @@ private slots:
         QVERIFY(world.transport.injectRaw(world.notify(subscribes[0], 2, {}, {}), kProxy));
         world.settle();
         QCOMPARE(world.lastStatusFor(sip::Method::Notify), 200);
-        QCOMPARE(world.console.state(QStringLiteral("201"))->lamp.lamp, Lamp::Ringing);
+        QCOMPARE(world.console.state(QStringLiteral("201"))->lamp.lamp, Lamp::Idle);
+    }
+
+    void activeButNoNotifyYetIsNotIdle() {
+        World world;
+        QVERIFY(world.console.monitor({QStringLiteral("201"), {}, {}, {}}));
+        world.bridge->attach(*world.set);
+        world.settle(1s);
+        QVERIFY(world.transport.respond(world.subscribes()[0], 200, "notifier"));
+        world.settle();
+        // Nothing is known before the first NOTIFY (RFC 6665 §4.1.2.4).
+        QCOMPARE(world.console.state(QStringLiteral("201"))->lamp.lamp, Lamp::Offline);
     }
 };
 

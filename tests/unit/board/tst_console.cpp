@@ -82,12 +82,16 @@ class TestConsole : public QObject {
 
 private:
     // A console with 201..(200+n) monitored in example.com, every subscription active.
-    void monitorActive(Console& console, int n) {
+    // `n` extensions 201.. with active subscriptions; with `firstNotify` each has had its
+    // first NOTIFY, without dialogs (what Kamailio sends for an idle extension), so its
+    // state is known: idle.
+    void monitorActive(Console& console, int n, bool firstNotify = true) {
         console.setDomain(QStringLiteral("example.com"));
         for (int i = 1; i <= n; ++i) {
             const QString number = QString::number(200 + i);
             QVERIFY(console.monitor({number, QStringLiteral("Ext %1").arg(number), {}, {}}));
             console.setSubscriptionStatus(number, status(State::Active));
+            if (firstNotify) QCOMPARE(console.applyDialogInfo({}, number), ApplyResult::Applied);
         }
         QCoreApplication::processEvents();  // drop the batch of the set-up
     }
@@ -296,7 +300,7 @@ private slots:
     void fallsBackToTheSubscription_data() {
         QTest::addColumn<QString>("entity");
         // Asterisk writes its own address; FreeSWITCH may too; some servers write nothing.
-        QTest::newRow("other host") << "sip:201@10.0.0.5:5060";
+        QTest::newRow("other host") << "sip:201@127.0.0.5:5060";
         QTest::newRow("other user") << "sip:alice@example.com";
         QTest::newRow("empty") << "";
         QTest::newRow("garbage") << "not a uri at all";
@@ -334,13 +338,14 @@ private slots:
     void versionRulesPassThrough() {
         base::ManualClock clock;
         Console console(clock);
-        monitorActive(console, 1);
+        monitorActive(console, 1, false);
         const QString entity = "sip:201@example.com";
         const auto early = dialog("d1", Direction::Recipient, DialogState::Early);
-        // A partial document before any full one: fetch full state.
+        // A partial document before any full one: fetch full state; meanwhile nothing is
+        // known.
         QCOMPARE(console.applyDocument(document(1, entity, {early}, DocumentState::Partial), "201"),
                  ApplyResult::NeedFullState);
-        QCOMPARE(console.state("201")->lamp.lamp, Lamp::Idle);
+        QCOMPARE(console.state("201")->lamp.lamp, Lamp::Offline);
         QCOMPARE(console.applyDocument(document(2, entity, {early}), "201"), ApplyResult::Applied);
         QCOMPARE(console.state("201")->lamp.lamp, Lamp::Ringing);
         // Stale (repeated or reordered): ignored, nothing changes.
@@ -398,12 +403,12 @@ private slots:
 
     // --- bodies ---------------------------------------------------------------------------------
 
-    void emptyBodyChangesNothing_data() {
+    void emptyBodyMeansNoDialogs_data() {
         QTest::addColumn<QByteArray>("body");
         QTest::newRow("empty") << QByteArray();
         QTest::newRow("whitespace") << QByteArray(" \r\n\t\n");
     }
-    void emptyBodyChangesNothing() {
+    void emptyBodyMeansNoDialogs() {
         QFETCH(QByteArray, body);
         base::ManualClock clock;
         Console console(clock);
@@ -412,13 +417,16 @@ private slots:
         QCOMPARE(console.state("202")->lamp.lamp, Lamp::Ringing);
         QCoreApplication::processEvents();
         QSignalSpy spy(&console, &Console::extensionsChanged);
-        QString reason;
-        // RFC 6665 §4.1.3: a NOTIFY without a body carries no state.
-        QCOMPARE(console.applyDialogInfo(body, "202", &reason), ApplyResult::Ignored);
-        QVERIFY(!reason.isEmpty());
-        QCOMPARE(console.state("202")->lamp.lamp, Lamp::Ringing);
+        // Kamailio's presence_dialoginfo sends no body once no dialog is stored: full
+        // state without dialogs.
+        QCOMPARE(console.applyDialogInfo(body, "202"), ApplyResult::Applied);
+        QCOMPARE(console.state("202")->lamp.lamp, Lamp::Idle);
         QCoreApplication::processEvents();
-        QCOMPARE(spy.count(), 0);
+        QCOMPARE(spy.count(), 1);
+        // Without a subscription to name the extension (a resource list) it says nothing.
+        QString reason;
+        QCOMPARE(console.applyDialogInfo(body, {}, &reason), ApplyResult::Ignored);
+        QVERIFY(!reason.isEmpty());
     }
 
     void malformedBody_data() {
@@ -485,18 +493,22 @@ private slots:
 
     void offlineWhenSubscriptionNotUsable_data() {
         QTest::addColumn<int>("state");
-        QTest::addColumn<bool>("usable");
-        QTest::newRow("queued") << int(State::Queued) << false;
-        QTest::newRow("subscribing") << int(State::Subscribing) << false;
-        QTest::newRow("pending") << int(State::Pending) << true;
-        QTest::newRow("active") << int(State::Active) << true;
-        QTest::newRow("retrying") << int(State::Retrying) << false;
-        QTest::newRow("unavailable") << int(State::Unavailable) << false;
-        QTest::newRow("terminated") << int(State::Terminated) << false;
+        QTest::addColumn<bool>("usable");  // counted as subscribed
+        QTest::addColumn<bool>("kept");    // the lamp stays as it was
+        // Queued/Subscribing after a working subscription: it is being replaced
+        // (deactivated, timeout, 481 on a refresh) and the last state stays meanwhile.
+        QTest::newRow("queued") << int(State::Queued) << false << true;
+        QTest::newRow("subscribing") << int(State::Subscribing) << false << true;
+        QTest::newRow("pending") << int(State::Pending) << true << true;
+        QTest::newRow("active") << int(State::Active) << true << true;
+        QTest::newRow("retrying") << int(State::Retrying) << false << false;
+        QTest::newRow("unavailable") << int(State::Unavailable) << false << false;
+        QTest::newRow("terminated") << int(State::Terminated) << false << false;
     }
     void offlineWhenSubscriptionNotUsable() {
         QFETCH(int, state);
         QFETCH(bool, usable);
+        QFETCH(bool, kept);
         base::ManualClock clock;
         Console console(clock);
         monitorActive(console, 1);
@@ -507,10 +519,36 @@ private slots:
                  ApplyResult::Applied);
         QCOMPARE(console.state("201")->lamp.lamp, Lamp::Busy);
         console.setSubscriptionStatus("201", status(State(state), "rejected", 403));
-        QCOMPARE(console.state("201")->lamp.lamp, usable ? Lamp::Busy : Lamp::Offline);
+        QCOMPARE(console.state("201")->lamp.lamp, kept ? Lamp::Busy : Lamp::Offline);
         QCOMPARE(console.subscribedCount(), usable ? 1 : 0);
         QCOMPARE(console.state("201")->subscription.reason, QByteArray("rejected"));
         QCOMPARE(console.state("201")->subscription.statusCode, 403);
+    }
+
+    void aRecoveringSubscriptionKeepsTheBoardUntilItsFullState() {
+        base::ManualClock clock;
+        Console console(clock);
+        monitorActive(console, 2);
+        const QString entity = "sip:201@example.com";
+        QCOMPARE(console.applyDocument(
+                     document(7, entity, {dialog("d1", Direction::Recipient, DialogState::Early)}),
+                     "201"),
+                 ApplyResult::Applied);
+        // RFC 6665: terminated;reason=deactivated → a new subscription at once.
+        console.setSubscriptionStatus("201", status(State::Queued, "deactivated"));
+        console.setSubscriptionStatus("201", status(State::Subscribing));
+        QCOMPARE(console.state("201")->lamp.lamp, Lamp::Ringing);
+        console.setSubscriptionStatus("201", status(State::Active));
+        QCOMPARE(console.state("201")->lamp.lamp, Lamp::Ringing);
+        // The new subscription's versions start again; its full state replaces the old.
+        QCOMPARE(console.applyDocument(document(0, entity), "201"), ApplyResult::Applied);
+        QCOMPARE(console.state("201")->lamp.lamp, Lamp::Idle);
+        // A recovery that fails shows offline.
+        console.setSubscriptionStatus("202", status(State::Queued, "481 on refresh"));
+        QCOMPARE(console.state("202")->lamp.lamp, Lamp::Idle);
+        console.setSubscriptionStatus("202", status(State::Unavailable, "noresource"));
+        QCOMPARE(console.state("202")->lamp.lamp, Lamp::Offline);
+        QVERIFY(console.state("202")->merge.dialogs().empty());
     }
 
     void sinceIsWhenTheLampChanged() {
