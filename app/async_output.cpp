@@ -1,7 +1,11 @@
 #include "app/async_output.h"
 
+#include <algorithm>
+
 #include <cerrno>
 
+#include <limits.h>
+#include <poll.h>
 #include <unistd.h>
 
 namespace sb::app {
@@ -12,6 +16,8 @@ AsyncOutput::AsyncOutput(int fd, qint64 maxPending) : m_fd(fd), m_maxPending(max
 }
 
 AsyncOutput::~AsyncOutput() {
+    // A reader that stopped reading but keeps the pipe open must not hold us here: the
+    // writer thread waits for the descriptor in short polls and gives up once stopping.
     drain(std::chrono::seconds(2));
     {
         std::lock_guard lock(m_mutex);
@@ -68,9 +74,31 @@ void AsyncOutput::run() {
         qint64 left = chunk.size();
         bool failed = false;
         while (left > 0) {
-            const ssize_t written = ::write(m_fd, at, static_cast<size_t>(left));
+            // Wait until the descriptor takes data, waking now and then to see whether we
+            // are stopping. POLLOUT on a pipe promises PIPE_BUF bytes of room, so a write
+            // of at most that never blocks (files and terminals are always writable).
+            pollfd ready{m_fd, POLLOUT, 0};
+            const int polled = ::poll(&ready, 1, 100);
+            if (polled < 0 && errno != EINTR) {
+                failed = true;
+                break;
+            }
+            if (polled <= 0) {
+                std::lock_guard lock(m_mutex);
+                if (m_stop) {
+                    failed = true;  // stopping while the reader sleeps: give up
+                    break;
+                }
+                continue;
+            }
+            if (ready.revents & (POLLERR | POLLHUP | POLLNVAL)) {
+                failed = true;  // the reader went away
+                break;
+            }
+            const ssize_t written =
+                ::write(m_fd, at, static_cast<size_t>(std::min<qint64>(left, PIPE_BUF)));
             if (written < 0) {
-                if (errno == EINTR) continue;
+                if (errno == EINTR || errno == EAGAIN) continue;
                 failed = true;  // EPIPE: the reader went away
                 break;
             }

@@ -92,20 +92,19 @@ void HeadlessFrontEnd::reportChanges(const QStringList& numbers) {
         const board::ExtensionState* state = m_console.state(number);
         if (!state) continue;
         // The subscription first: a lamp that goes offline is explained by it.
+        // What was written is remembered only once it was written: an event lost to a
+        // reader that fell behind is written again with the next change.
         const QJsonObject subscription = subscriptionEvent(number, state->subscription);
         auto last = m_lastSubscription.find(number);
-        if (last == m_lastSubscription.end() || *last != subscription) {
+        if ((last == m_lastSubscription.end() || *last != subscription) && write(subscription))
             m_lastSubscription.insert(number, subscription);
-            write(subscription);
-        }
         // Compared on a fixed time base: the wall-clock rendering of the same steady
         // time point may differ by a millisecond from one batch to the next.
         const QJsonObject key = lampObject(*state, base::TimePoint{}, kEpoch);
         auto lastLamp = m_lastLamp.find(number);
-        if (lastLamp == m_lastLamp.end() || *lastLamp != key) {
+        if ((lastLamp == m_lastLamp.end() || *lastLamp != key) &&
+            write(lampEvent(*state, now, wallNow)))
             m_lastLamp.insert(number, key);
-            write(lampEvent(*state, now, wallNow));
-        }
     }
 }
 
@@ -141,15 +140,25 @@ void HeadlessFrontEnd::quit() {
     m_session.stop();
 }
 
-void HeadlessFrontEnd::write(const QJsonObject& event) {
+bool HeadlessFrontEnd::write(const QJsonObject& event) {
     const QByteArray line = toLine(event);
     if (m_out.write(line) != line.size()) {
-        if (!m_writeFailed)
+        if (m_lostEvents++ == 0)
             qCWarning(lcApp) << "cannot write headless event:" << m_out.errorString();
-        m_writeFailed = true;
-        return;
+        return false;
     }
-    m_writeFailed = false;
+    if (m_lostEvents > 0) {
+        // The reader caught up after events were lost: say so, and give it the whole
+        // board again so it need not guess what it missed.
+        const qint64 lost = m_lostEvents;
+        m_lostEvents = 0;
+        write(errorEvent(QJsonValue(QJsonValue::Undefined),
+                         QStringLiteral("%1 event(s) were lost: the reader fell behind by more "
+                                        "than the output buffer; a snapshot follows")
+                             .arg(lost)));
+        write(snapshotEvent(QJsonValue(QJsonValue::Undefined)));
+    }
+    return true;
 }
 
 }  // namespace sb::app

@@ -36,7 +36,8 @@ signals:
     void finished(int exitCode);
 
 private:
-    void write(const QJsonObject& event);
+    // False when the event could not be written (the reader fell too far behind).
+    bool write(const QJsonObject& event);
     void quit();
     void reportChanges(const QStringList& numbers);
     // Forgets removed extensions and announces new ones.
@@ -47,7 +48,7 @@ private:
     board::Console& m_console;
     QIODevice& m_out;
     bool m_quitting = false;
-    bool m_writeFailed = false;
+    qint64 m_lostEvents = 0;  // since the last event that could be written
     // What was written last per extension, so that only real changes are written.
     QHash<QString, QJsonObject> m_lastLamp;
     QHash<QString, QJsonObject> m_lastSubscription;

@@ -42,9 +42,10 @@ void SubscriptionBridge::unwatch(const QString& number, const QString& uri) {
     if (!m_subscriptions) return;
     const QByteArray resource = uri.toUtf8();
     m_numberOfResource.remove(resource);
-    m_numberOfEntity.remove(dialoginfo::normalisedEntity(uri));
+    // Two URIs may share an entity key (port or parameters differ): only our own goes.
+    const QString entity = dialoginfo::normalisedEntity(uri);
+    if (m_numberOfEntity.value(entity) == number) m_numberOfEntity.remove(entity);
     m_subscriptions->unsubscribe(resource);
-    (void)number;
 }
 
 QString SubscriptionBridge::numberOf(const QByteArray& resource) const {

@@ -93,6 +93,22 @@ private slots:
         ::close(fds[1]);
     }
 
+    void aReaderThatStopsReadingCannotHoldUpTheEnd() {
+        int fds[2];
+        QCOMPARE(::pipe(fds), 0);
+        {
+            AsyncOutput out(fds[1]);
+            // More than the pipe holds (64 KiB): the writer thread waits for a reader
+            // that never reads, with the pipe still open.
+            const QByteArray line(1000, 'x');
+            for (int i = 0; i < 200; ++i)
+                QCOMPARE(out.write(line), line.size());
+            QVERIFY(!out.drain(std::chrono::milliseconds(200)));
+        }  // the destructor returns: this test ending at all is the assertion
+        ::close(fds[0]);
+        ::close(fds[1]);
+    }
+
     void aClosedReaderMakesWritesFail() {
         int fds[2];
         QCOMPARE(::pipe(fds), 0);
