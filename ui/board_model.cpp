@@ -143,8 +143,11 @@ QString BoardModel::offlineDetail(const board::ExtensionState& state) const {
         case State::Terminated:
             return tr("Not monitored");
         case State::Pending:
+            // RFC 6665 §4.1.2: the server has not yet allowed us to see this extension.
+            return tr("Waiting for permission");
         case State::Active:
-            break;
+            // Subscribed, but the first NOTIFY has not come yet.
+            return tr("Waiting for the first state");
     }
     return {};
 }

@@ -19,13 +19,26 @@ double SubscribePacer::nowMs() const {
 }
 
 void SubscribePacer::enqueue(const QByteArray& key) {
-    if (!m_queued.insert(key).second) return;
-    m_order.push_back(key);
+    const quint64 ticket = m_nextTicket++;
+    if (!m_queued.emplace(key, ticket).second) return;
+    m_order.push_back({key, ticket});
     schedule();
 }
 
 bool SubscribePacer::remove(const QByteArray& key) {
-    return m_queued.erase(key) > 0;
+    if (m_queued.erase(key) == 0) return false;
+    // Amortised O(1): a compaction costs O(n) and happens after n/2 removals at least.
+    if (m_order.size() > 2 * m_queued.size() + 16) compact();
+    return true;
+}
+
+bool SubscribePacer::isLive(const Entry& entry) const {
+    auto it = m_queued.find(entry.key);
+    return it != m_queued.end() && it->second == entry.ticket;
+}
+
+void SubscribePacer::compact() {
+    std::erase_if(m_order, [this](const Entry& entry) { return !isLive(entry); });
 }
 
 bool SubscribePacer::contains(const QByteArray& key) const {
@@ -51,9 +64,11 @@ void SubscribePacer::schedule() {
 void SubscribePacer::fire() {
     // Half a millisecond of tolerance: the timer queue counts whole milliseconds.
     while (!m_order.empty() && nowMs() + 0.5 >= m_nextSlotMs) {
-        QByteArray key = std::move(m_order.front());
+        Entry entry = std::move(m_order.front());
         m_order.pop_front();
-        if (m_queued.erase(key) == 0) continue;  // removed while queued
+        if (!isLive(entry)) continue;  // removed (and perhaps queued again) meanwhile
+        m_queued.erase(entry.key);
+        const QByteArray key = std::move(entry.key);
         const double now = nowMs();
         // Stay on the grid when at most one slot late; after an idle spell start afresh.
         m_nextSlotMs =

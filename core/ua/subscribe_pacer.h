@@ -5,7 +5,7 @@
 
 #include <deque>
 #include <functional>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "base/timer_queue.h"
 
@@ -33,6 +33,9 @@ public:
     bool remove(const QByteArray& key);
     bool contains(const QByteArray& key) const;
     std::size_t size() const { return m_queued.size(); }
+    // Entries held in the order queue, removed ones included (bounded: at most about
+    // twice size(); for tests).
+    std::size_t backlog() const { return m_order.size(); }
     void clear();
 
 private:
@@ -40,16 +43,28 @@ private:
         size_t operator()(const QByteArray& key) const noexcept { return qHash(key); }
     };
 
+    // One place in the order; live while m_queued maps its key to the same ticket (a
+    // key removed and queued again gets a new ticket, so its old place is dead).
+    struct Entry {
+        QByteArray key;
+        quint64 ticket = 0;
+    };
+
     void schedule();
     void fire();
+    void compact();
+    bool isLive(const Entry& entry) const;
     double nowMs() const;
 
     base::TimerQueue& m_timers;
     double m_intervalMs = 0;
     Release m_release;
-    // Removal is lazy: a key popped from the deque leaves only if it is still in the set.
-    std::deque<QByteArray> m_order;
-    std::unordered_set<QByteArray, KeyHash> m_queued;
+    // Removal is lazy: an entry popped from the deque leaves only if it is still live.
+    // Dead entries are compacted away once they outnumber the live ones, so monitor /
+    // unmonitor churn cannot grow the deque without bound.
+    std::deque<Entry> m_order;
+    std::unordered_map<QByteArray, quint64, KeyHash> m_queued;  // key → ticket
+    quint64 m_nextTicket = 0;
     double m_nextSlotMs = -1e18;
     base::TimerId m_timer = base::kNoTimer;
 };

@@ -36,6 +36,22 @@ constexpr base::Duration kNotifyWait = std::chrono::seconds(32);
 // one after an un-SUBSCRIBE, retransmissions) get 200 instead of 481: 64*T1, the life
 // of a non-INVITE transaction (RFC 3261 §17.1.2.2).
 constexpr base::Duration kTombstoneLife = std::chrono::seconds(32);
+// A server that ends every new subscription at once with deactivated/timeout would
+// otherwise be asked again at once, forever (RFC 6665 §4.1.3 says "immediately"): after
+// this many such ends in a row, each within kQuickEndWindow of its SUBSCRIBE, the
+// back-off applies instead.
+constexpr int kMaxQuickEnds = 3;
+constexpr base::Duration kQuickEndWindow = std::chrono::minutes(1);
+
+// RFC 4662 lists: one RLMI document names every resource of the list (about 130 bytes
+// each), so the dialog-info defaults (256 KB) are too small for a board of 2,000. The
+// SIP message size limit in front of it bounds the real size anyway.
+dialoginfo::ParseLimits rlmiLimits() {
+    dialoginfo::ParseLimits limits;
+    limits.maxBytes = 4 * 1024 * 1024;
+    limits.maxResources = 10000;
+    return limits;
+}
 
 // Lookup by view: a NOTIFY's Call-ID is found without building a QByteArray (C++20
 // heterogeneous lookup), so handling one allocates nothing beyond its response.
@@ -66,6 +82,30 @@ QByteArray reasonOf(const sip::Message& response) {
 QByteArray uriHost(const QHostAddress& address) {
     const QByteArray text = address.toString().toLatin1();
     return address.protocol() == QAbstractSocket::IPv6Protocol ? "[" + text + "]" : text;
+}
+
+// RFC 6665 §4.1.2.2: answers to a refresh after which the subscription is over (481 is
+// handled before: a new subscription at once). Other failures leave it valid until it
+// expires.
+bool endsSubscriptionOnRefresh(int code) {
+    switch (code) {
+        case 404:
+        case 405:
+        case 410:
+        case 416:
+        case 480:
+        case 481:
+        case 482:
+        case 483:
+        case 484:
+        case 485:
+        case 489:
+        case 501:
+        case 604:
+            return true;
+        default:
+            return false;
+    }
 }
 
 // Answers that say the resource cannot be watched (as opposed to "try again later"):
@@ -161,6 +201,11 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
         bool notified = false;  // a NOTIFY came in the current dialog
         std::optional<quint32> lastNotifyCSeq;
         bool unsubscribeAfterFinal = false;
+        // A refresh was asked for (refetch, NeedFullState) while a transaction was in
+        // flight: sent when that one completes.
+        bool refreshWanted = false;
+        base::TimePoint startedAt{};  // the initial SUBSCRIBE of the current dialog
+        int quickEnds = 0;            // deactivated/timeout soon after the SUBSCRIBE, in a row
         base::TimePoint expiresAt{};
         TransactionId tx = kNoTransaction;
         TxKind txKind = TxKind::None;
@@ -204,6 +249,7 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
         pacer.clear();
         subs.clear();
         ending.clear();
+        graveyard.clear();
         listSub.reset();
         if (reportTimer != base::kNoTimer) timers.cancel(reportTimer);
         if (stopTimer != base::kNoTimer) timers.cancel(stopTimer);
@@ -274,6 +320,7 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
         sub.requested = options.expires;
         sub.intervalRetries = 0;
         sub.notified = false;
+        sub.startedAt = timers.now();
         sub.digest.setCredentials(authUser, options.password);
         sub.digest.reset();
         sub.phase = Phase::Subscribing;
@@ -339,6 +386,8 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
         sip::Message request = sub.dialog->createRequest(sip::Method::Subscribe);
         addCommonHeaders(sub, request, kind == TxKind::Unsubscribe ? 0 : sub.requested);
         sub.digest.authorize(request);
+        // Any refresh makes the notifier send full state (RFC 6665 §4.2.2).
+        if (kind == TxKind::Refresh) sub.refreshWanted = false;
         send(sub, std::move(request), inDialogDestination(sub), kind);
     }
 
@@ -420,7 +469,7 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
         const TxKind kind = std::exchange(sub->txKind, TxKind::None);
         // RFC 3261 §8.1.3.1: Timer F counts as a 408.
         if (kind == TxKind::Initial && sub->phase == Phase::Ending) {
-            finishEnding(*sub);
+            endAfterInitial(*sub);
         } else if (kind == TxKind::Initial) {
             failed(*sub, 408, "408 Request Timeout", std::nullopt);
         } else if (kind == TxKind::Refresh) {
@@ -440,7 +489,11 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
 
     void transportFailure(Sub& sub, TxKind kind, const QByteArray& reason) {
         if (sub.phase == Phase::Ending) {
-            finishEnding(sub);
+            if (kind == TxKind::Initial) {
+                endAfterInitial(sub);
+            } else {
+                finishEnding(sub);
+            }
             return;
         }
         if (kind == TxKind::Refresh) {
@@ -481,13 +534,13 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
                         failed(*s, 0, "no NOTIFY after the 2xx", std::nullopt);
                 });
             }
+            // A refetch asked for while this SUBSCRIBE was in flight (a NOTIFY that
+            // overtook the 2xx needed full state): now the dialog can carry it.
+            if (sub.refreshWanted) refreshNow(sub);
             return;
         }
         if (sub.phase == Phase::Ending) {
-            if ((code == 401 || code == 407) && sub.digest.handleChallenge(response)) {
-                // Nothing to end yet; the subscription never existed.
-            }
-            finishEnding(sub);
+            endAfterInitial(sub);
             return;
         }
         if (code == 401 || code == 407) {
@@ -525,8 +578,13 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
         if (code < 300) {
             sub.digest.markAccepted();
             if (sub.phase != Phase::Established) return;
+            sub.intervalRetries = 0;
+            // The subscription lived through a refresh: it is healthy again.
+            sub.backoff.reset();
+            sub.quickEnds = 0;
             const quint32 granted = response.expires().value_or(sub.requested);
             if (granted > 0) scheduleRefresh(sub, granted);
+            if (sub.refreshWanted) refreshNow(sub);  // asked for while this one was in flight
             return;
         }
         if ((code == 401 || code == 407) && sub.digest.handleChallenge(response) && sub.dialog) {
@@ -538,9 +596,54 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
             resubscribeNow(sub, QByteArray::number(code) + " on refresh", code);
             return;
         }
-        // Other failures: the notifier may still hold the subscription until it expires,
-        // but we cannot keep it alive; start afresh after the back-off.
-        failed(sub, code, reasonOf(response) + " on refresh", retryAfterOf(response));
+        if (code == 423 && sub.dialog && sub.phase == Phase::Established) {
+            // RFC 6665 §4.1.2.2 / RFC 3261 §10.2.8: refresh again with at least
+            // Min-Expires, as for the initial SUBSCRIBE.
+            const std::optional<quint32> minimum = response.minExpires();
+            if (minimum && *minimum > sub.requested && sub.intervalRetries < kMaxIntervalRetries) {
+                sub.requested = *minimum;
+                ++sub.intervalRetries;
+                sendInDialog(sub, TxKind::Refresh);
+                return;
+            }
+        }
+        if (endsSubscriptionOnRefresh(code) || code == 401 || code == 407 || !sub.dialog ||
+            sub.phase != Phase::Established) {
+            // RFC 6665 §4.1.2.2 (404, 405, 410, 416, 480-485, 489, 501, 604), or a challenge
+            // we cannot answer: the subscription is over; a new one after the back-off.
+            failed(sub, code, reasonOf(response) + " on refresh", retryAfterOf(response));
+            return;
+        }
+        refreshFailed(sub, code, reasonOf(response) + " on refresh", retryAfterOf(response));
+    }
+
+    // RFC 6665 §4.1.2.2: a refresh that failed otherwise leaves the subscription valid
+    // until the expiry last agreed. Try the refresh again after the back-off while that
+    // is before the expiry; else wait for the expiry and then start a new subscription.
+    void refreshFailed(Sub& sub, int code, QByteArray reason, std::optional<quint32> retryAfter) {
+        if (sub.refreshTimer != base::kNoTimer) timers.cancel(sub.refreshTimer);
+        sub.refreshTimer = base::kNoTimer;
+        const base::Duration delay = sub.backoff.failed(
+            retryAfter ? std::optional<base::Duration>(std::chrono::seconds(*retryAfter))
+                       : std::nullopt);
+        const base::TimePoint now = timers.now();
+        if (now + delay < sub.expiresAt) {
+            qCInfo(lcUa) << "refresh of" << sub.resource << "failed:" << reason
+                         << "- still valid, refresh again in" << delay.count() << "ms";
+            sub.refreshTimer = timers.start(delay, [this, s = &sub] {
+                s->refreshTimer = base::kNoTimer;
+                refreshNow(*s);
+            });
+            return;
+        }
+        const base::Duration left = std::max(base::Duration(0), sub.expiresAt - now);
+        qCInfo(lcUa) << "refresh of" << sub.resource << "failed:" << reason
+                     << "- a new subscription when it expires in" << left.count() << "ms";
+        sub.refreshTimer =
+            timers.start(left, [this, s = &sub, reason = std::move(reason), code]() mutable {
+                s->refreshTimer = base::kNoTimer;
+                if (s->phase == Phase::Established) resubscribeNow(*s, std::move(reason), code);
+            });
     }
 
     void unsubscribeAnswered(Sub& sub, const sip::Message& response) {
@@ -577,7 +680,12 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
     }
 
     void refreshNow(Sub& sub) {
-        if (sub.phase != Phase::Established || !sub.dialog || sub.tx != kNoTransaction) return;
+        if (sub.phase != Phase::Established || !sub.dialog) return;
+        if (sub.tx != kNoTransaction) {
+            // One transaction at a time in the dialog: send it when this one completes.
+            sub.refreshWanted = true;
+            return;
+        }
         sendInDialog(sub, TxKind::Refresh);
     }
 
@@ -624,6 +732,7 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
         }
         sub.dialog.reset();
         sub.notified = false;
+        sub.refreshWanted = false;  // a new dialog starts with full state anyway
         sub.lastNotifyCSeq.reset();
     }
 
@@ -664,8 +773,17 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
         const QByteArray reason = reasonView.toByteArray().toLower();
         const std::optional<quint32> retryAfter = state.retryAfter();
         if (reason == "deactivated" || reason == "timeout") {
-            // RFC 6665 §4.1.3: re-subscribe at once.
-            resubscribeNow(sub, reason, 0);
+            // RFC 6665 §4.1.3: re-subscribe at once, unless the server keeps ending new
+            // subscriptions straight away: then it is not a one-off, so back off.
+            const bool quick = timers.now() - sub.startedAt < kQuickEndWindow;
+            sub.quickEnds = quick ? sub.quickEnds + 1 : 0;
+            if (!quick) sub.backoff.reset();
+            if (sub.quickEnds >= kMaxQuickEnds) {
+                endDialog(sub);
+                waitAndRetry(sub, State::Retrying, reason, 0, sub.backoff.failed());
+            } else {
+                resubscribeNow(sub, reason, 0);
+            }
         } else if (reason == "probation" || reason == "giveup") {
             // §4.1.3: retry after retry-after, or later at our discretion (back-off).
             endDialog(sub);
@@ -707,15 +825,47 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
             sendInDialog(sub, TxKind::Unsubscribe);
             return;
         }
+        sub.phase = Phase::Ending;
         endDialog(sub);
+        dispose(std::move(owned));
+    }
+
+    // The initial SUBSCRIBE of a subscription being ended failed or timed out. When a
+    // NOTIFY formed the dialog meanwhile (RFC 6665 §4.1.2.4) the notifier holds a
+    // subscription: end it with an un-SUBSCRIBE in that dialog (§4.1.2.3).
+    void endAfterInitial(Sub& sub) {
+        if (sub.dialog && !sub.dialog->isTerminated()) {
+            sendInDialog(sub, TxKind::Unsubscribe);
+            return;
+        }
+        finishEnding(sub);
     }
 
     void finishEnding(Sub& sub) {
         endDialog(sub);
         auto it = std::find_if(ending.begin(), ending.end(),
                                [&](const std::unique_ptr<Sub>& s) { return s.get() == &sub; });
-        if (it != ending.end()) ending.erase(it);
+        if (it != ending.end()) {
+            std::unique_ptr<Sub> done = std::move(*it);
+            ending.erase(it);
+            dispose(std::move(done));
+        }
         checkStopDone();
+    }
+
+    // Destroys a subscription that is no longer watched, or keeps it until the NOTIFY
+    // being delivered is done with it: a handler may unsubscribe() or stopAll() from
+    // onNotify (SubscriptionHandler), and handleNotify still uses the Sub afterwards.
+    void dispose(std::unique_ptr<Sub> sub) {
+        if (delivering > 0) graveyard.push_back(std::move(sub));
+    }
+
+    // Whether `sub` is still the watched subscription it was (not unsubscribed, not
+    // replaced). Only for a Sub kept alive (during delivery, see dispose()).
+    bool isWatched(const Sub& sub) const {
+        if (&sub == listSub.get()) return true;
+        auto it = subs.find(sub.resource);
+        return it != subs.end() && it->second.get() == &sub;
     }
 
     void checkStopDone() {
@@ -799,6 +949,19 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
         }
         sub->notified = true;
 
+        // The handler may call back into the set from onNotify (unsubscribe, stopAll,
+        // restartAll, subscribe): Subs ended meanwhile are kept alive until this returns,
+        // and whether `sub` is still the same subscription is checked again below.
+        struct Delivering {
+            Impl& impl;
+            explicit Delivering(Impl& i) : impl(i) { ++impl.delivering; }
+            ~Delivering() {
+                if (--impl.delivering == 0) impl.graveyard.clear();
+            }
+        } guard(*this);
+        const QByteArray callId = sub->callId;
+        const Phase phase = sub->phase;
+
         QString badReason;
         const NotifyVerdict verdict = deliver(*sub, request, &badReason);
         if (verdict == NotifyVerdict::BadBody) {
@@ -808,9 +971,10 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
         } else {
             respond(id, request, 200);
         }
-        // onNotify runs inside this call: a handler that unsubscribed there moved the
-        // subscription to the ending ones, which only acknowledge.
-        if (sub->phase == Phase::Ending) return true;
+        // onNotify runs inside this call: a handler that unsubscribed there ended the
+        // subscription (kept alive by dispose() or among the ending ones), and one that
+        // called restartAll() gave it a new dialog: nothing more to do with this NOTIFY.
+        if (sub->phase != phase || sub->callId != callId || !isWatched(*sub)) return true;
 
         const QByteArrayView stateName = state->state;
         if (stateName.compare("terminated", Qt::CaseInsensitive) == 0) {
@@ -822,7 +986,9 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
             timers.cancel(sub->notifyTimer);
             sub->notifyTimer = base::kNoTimer;
         }
-        if (sub->status.state != State::Active && sub->status.state != State::Pending) {
+        if (sub->status.state != State::Active && sub->status.state != State::Pending &&
+            sub->quickEnds == 0) {
+            // Not while subscriptions keep ending at once: their back-off must grow.
             sub->backoff.reset();
         }
         setStatus(*sub, pending ? State::Pending : State::Active);
@@ -881,8 +1047,11 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
 
     NotifyVerdict deliver(Sub& sub, const sip::Message& request, QString* badReason) {
         const QByteArrayView contentType = request.header(sip::HeaderId::ContentType);
-        if (!sub.list || !sip::isMultipart(contentType))
-            return handler.onNotify(sub.resource, contentType, request.body(), badReason);
+        if (!sub.list || !sip::isMultipart(contentType)) {
+            // A copy: the handler may unsubscribe, and so end `sub`, while it runs.
+            const QByteArray resource = sub.resource;
+            return handler.onNotify(resource, contentType, request.body(), badReason);
+        }
         return deliverList(request, contentType, badReason);
     }
 
@@ -930,21 +1099,32 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
             *badReason = QStringLiteral("list NOTIFY without parts");
             return NotifyVerdict::BadBody;
         }
-        auto rlmi = dialoginfo::parseRlmi(root->body);
+        auto rlmi = dialoginfo::parseRlmi(root->body, rlmiLimits());
         ++listNotifyCount;
         if (!rlmi) {
             *badReason = QStringLiteral("RLMI: %1").arg(rlmi.error().reason);
             return NotifyVerdict::BadBody;
         }
+        // The handler may unsubscribe() or stopAll() from onNotify, or subscribe() (which
+        // may rehash): no reference or iterator into the member maps is held across it.
+        // The name is copied and the member looked up again after every callback.
         NotifyVerdict verdict = NotifyVerdict::Accepted;
+        const quint64 notifyNumber = listNotifyCount;
         for (const dialoginfo::RlmiResource& resource : rlmi->resources) {
-            auto key = memberByKey.find(resourceKey(resource.uri.toUtf8()));
-            if (key == memberByKey.end()) continue;  // not (or no longer) watched
-            const QByteArray& name = key->second;
-            auto member = members.find(name);
-            if (member == members.end()) continue;
-            member->second.listed = true;
-            member->second.seenIn = listNotifyCount;
+            QByteArray name;
+            if (auto key = memberByKey.find(resourceKey(resource.uri.toUtf8()));
+                key != memberByKey.end()) {
+                name = key->second;
+            } else {
+                continue;  // not (or no longer) watched
+            }
+            if (auto member = members.find(name); member != members.end()) {
+                member->second.listed = true;
+                member->second.seenIn = notifyNumber;
+            } else {
+                continue;
+            }
+            bool watched = true;
             SubscriptionStatus next;
             next.state = State::Pending;
             for (const dialoginfo::RlmiInstance& instance : resource.instances) {
@@ -970,10 +1150,20 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
                            verdict == NotifyVerdict::Accepted) {
                     verdict = NotifyVerdict::NeedFullState;
                 }
+                if (!members.count(name)) {
+                    watched = false;  // unsubscribed from inside onNotify
+                    break;
+                }
             }
-            setMemberStatus(name, member->second, std::move(next));
+            if (!watched) continue;
+            if (auto member = members.find(name); member != members.end()) {
+                // Again: the handler may have unsubscribed and re-subscribed it.
+                member->second.listed = true;
+                member->second.seenIn = notifyNumber;
+                setMemberStatus(name, member->second, std::move(next));
+            }
         }
-        if (rlmi->fullState) {
+        if (rlmi->fullState && listSub) {
             // RFC 4662 §5.2: a full-state list names every resource it has; the others
             // are not in the list at the server.
             for (auto& [name, member] : members) {
@@ -1029,6 +1219,7 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
             std::unique_ptr<Sub> list = std::move(listSub);
             pacer.remove(list->resource);
             endDialog(*list);
+            dispose(std::move(list));
         }
         auto names = std::move(members);
         members.clear();
@@ -1072,6 +1263,11 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
     ViewMap<Member> members;          // resource → status (list mode)
     ViewMap<QByteArray> memberByKey;  // normalised key → resource
     ViewMap<QByteArray> memberKeys;   // resource → normalised key
+
+    // NOTIFY deliveries in progress (handleNotify), and the Subs ended meanwhile, kept
+    // alive until the delivery is over (dispose()).
+    int delivering = 0;
+    std::vector<std::unique_ptr<Sub>> graveyard;
 
     std::deque<std::pair<QByteArray, SubscriptionStatus>> pendingReports;
     base::TimerId reportTimer = base::kNoTimer;

@@ -6,6 +6,7 @@
 #include <QTest>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -14,7 +15,9 @@
 #include "base/random.h"
 #include "fake_transport.h"
 #include "sip/message.h"
+#include "sip/parser.h"
 #include "transaction/transaction_layer.h"
+#include "ua/subscribe_pacer.h"
 #include "ua/subscription_set.h"
 
 using namespace sb;
@@ -51,6 +54,13 @@ public:
     ua::NotifyVerdict onNotify(const QByteArray& resource, QByteArrayView contentType,
                                QByteArrayView body, QString* badReason) override {
         notifies.push_back({resource, contentType.toByteArray(), body.toByteArray()});
+        if (during) {
+            // The handler calls back into the set (SubscriptionHandler allows it), then
+            // still reads its arguments: they must outlive what it did.
+            during(resource);
+            touchedAfter.push_back(resource + ' ' + contentType.toByteArray() + ' ' +
+                                   body.toByteArray());
+        }
         if (verdict == ua::NotifyVerdict::BadBody) *badReason = QStringLiteral("version gap");
         return verdict;
     }
@@ -59,6 +69,8 @@ public:
     std::map<QByteArray, ua::SubscriptionStatus> latest;
     std::vector<Delivered> notifies;
     ua::NotifyVerdict verdict = ua::NotifyVerdict::Accepted;
+    std::function<void(const QByteArray& resource)> during;  // inside onNotify
+    std::vector<QByteArray> touchedAfter;
 };
 
 // The TU core: NOTIFYs go to the set, anything else gets 501.
@@ -159,11 +171,36 @@ struct World {
         n.addHeader(HeaderId::SubscriptionState, state);
         if (!body.isEmpty()) n.setBody(contentType, body);
         const std::size_t before = transport.responses().size();
-        if (!transport.inject(n, proxy())) return -1;
+        if (!inject(n)) return -1;
         const auto responses = transport.responses();
         if (responses.size() == before) return 0;
         lastNotifyResponse = responses.back().message;
         return responses.back().statusCode();
+    }
+
+    // As from the network. A message over the parser's default limit (64 KB, a large
+    // RFC 4662 list NOTIFY over TCP) is parsed with a larger one.
+    bool inject(const sip::Message& message) {
+        const QByteArray bytes = message.serialize();
+        if (bytes.size() < 60 * 1024) return bool(transport.inject(message, proxy()));
+        sip::ParseLimits limits;
+        limits.maxMessageSize = 8 * 1024 * 1024;
+        auto parsed = sip::Parser::parse(bytes, limits);
+        if (!parsed) return false;
+        transport::IncomingMessage incoming;
+        incoming.message = std::move(*parsed);
+        incoming.source = proxy();
+        incoming.local = *transport.localEndpoint(Protocol::Udp);
+        transport.injectIncoming(std::move(incoming));
+        return true;
+    }
+
+    // Initial SUBSCRIBEs (no To tag) sent to `resource`.
+    std::size_t initialsTo(const QByteArray& resource) const {
+        std::size_t count = 0;
+        for (const test::SentMessage& sent : subscribesTo(resource))
+            count += sent.message.to()->tag().isEmpty() ? 1 : 0;
+        return count;
     }
 
     // Subscribes `resource` and brings it to Active: 200, then NOTIFY active.
@@ -190,6 +227,41 @@ struct World {
     quint32 notifyCSeq = 0;
     sip::Message lastNotifyResponse;
 };
+
+// An RFC 4662 list NOTIFY body: RLMI naming `resources` (all active), each with a
+// dialog-info part "<doc{n}/>" when `withParts`.
+const QByteArray kListType =
+    "multipart/related;type=\"application/rlmi+xml\";start=\"<root@example.com>\";"
+    "boundary=\"bnd\"";
+
+QByteArray listBody(const std::vector<QByteArray>& resources, bool withParts = true,
+                    bool fullState = true) {
+    QByteArray rlmi =
+        "<list xmlns=\"urn:ietf:params:xml:ns:rlmi\" uri=\"sip:board@example.com\" "
+        "version=\"0\" fullState=\"" +
+        QByteArray(fullState ? "true" : "false") + "\">\r\n";
+    QByteArray parts;
+    for (std::size_t i = 0; i < resources.size(); ++i) {
+        const QByteArray n = QByteArray::number(qulonglong(i));
+        rlmi +=
+            "<resource uri=\"" + resources[i] + "\"><instance id=\"i" + n + "\" state=\"active\"" +
+            (withParts ? " cid=\"p" + n + "@example.com\"" : QByteArray()) + "/></resource>\r\n";
+        if (withParts)
+            parts += "--bnd\r\nContent-ID: <p" + n +
+                     "@example.com>\r\nContent-Type: application/dialog-info+xml\r\n\r\n<doc" + n +
+                     "/>\r\n";
+    }
+    rlmi += "</list>\r\n";
+    return "--bnd\r\nContent-ID: <root@example.com>\r\n"
+           "Content-Type: application/rlmi+xml\r\n\r\n" +
+           rlmi + "\r\n" + parts + "--bnd--\r\n";
+}
+
+ua::SubscriptionOptions listOptions() {
+    ua::SubscriptionOptions options = defaultOptions();
+    options.resourceListUri = kList;
+    return options;
+}
 
 State stateOf(World& w, const QByteArray& resource) {
     auto status = w.set->status(resource);
@@ -838,6 +910,376 @@ private slots:
         QVERIFY(!w.subscribesTo(kR1).front().message.has(HeaderId::Require));
         QCOMPARE(w.set->resourceCount(), std::size_t(2));
         QCOMPARE(stateOf(w, kR1), State::Subscribing);
+    }
+
+    // Review finding 1: SubscriptionHandler lets handlers call back into the set from
+    // onNotify, which runs inside handleRequest. Nothing the NOTIFY path holds (the Sub,
+    // the resource name) may die under it. Run under the asan preset too.
+    void callbackInsideNotify_data() {
+        QTest::addColumn<QByteArray>("action");
+        QTest::addColumn<QByteArray>("state");
+        for (const char* action : {"unsubscribe", "unsubscribe-fails", "stopAll", "stopAll-fails",
+                                   "resubscribe", "restartAll"}) {
+            for (const char* state : {"active;expires=3600", "terminated;reason=deactivated"}) {
+                const QByteArray name = QByteArray(action) + " / " + state;
+                QTest::newRow(name.constData()) << QByteArray(action) << QByteArray(state);
+            }
+        }
+    }
+
+    void callbackInsideNotify() {
+        QFETCH(QByteArray, action);
+        QFETCH(QByteArray, state);
+        World w;
+        const test::SentMessage sent = w.activate(kR1);
+        w.activate(kR2);
+        int calls = 0;
+        int stopped = 0;
+        w.handler.during = [&](const QByteArray& resource) {
+            if (calls++ > 0) return;
+            if (action.startsWith("unsubscribe")) {
+                // The un-SUBSCRIBE fails at once: the Sub ends inside the callback.
+                if (action.endsWith("-fails")) w.transport.failNextSends(1);
+                w.set->unsubscribe(resource);
+            } else if (action.startsWith("stopAll")) {
+                if (action.endsWith("-fails")) w.transport.failNextSends(2);
+                w.set->stopAll([&] { ++stopped; });
+            } else if (action == "resubscribe") {
+                w.set->unsubscribe(resource);
+                w.set->subscribe(resource);
+            } else if (action == "restartAll") {
+                w.set->restartAll();
+            }
+        };
+        QCOMPARE(w.notify(sent, state, "<x/>"), 200);
+        QCOMPARE(w.handler.touchedAfter.size(), std::size_t(1));
+        QCOMPARE(w.handler.touchedAfter.front(), kR1 + " application/dialog-info+xml <x/>");
+        w.settle();
+        const bool fails = action.endsWith("-fails");
+        if (action.startsWith("unsubscribe")) {
+            QVERIFY(!w.set->status(kR1));
+            QCOMPARE(w.handler.latest[kR1].state, State::Terminated);
+            if (!fails) {
+                const test::SentMessage un = w.lastSubscribe(kR1);
+                QCOMPARE(un.message.expires(), std::optional<quint32>(0));
+                QCOMPARE(un.message.callId(), sent.message.callId());
+            }
+            QCOMPARE(stateOf(w, kR2), State::Active);
+        } else if (action.startsWith("stopAll")) {
+            QCOMPARE(w.set->resourceCount(), std::size_t(0));
+            if (!fails) {
+                w.ok(w.lastSubscribe(kR1), 0);
+                w.ok(w.lastSubscribe(kR2), 0);
+                w.settle();
+            }
+            QCOMPARE(stopped, 1);
+        } else if (action == "resubscribe") {
+            QCOMPARE(stateOf(w, kR1), State::Queued);
+        }
+        // Whatever the NOTIFY said, what the handler did decides: one new subscription
+        // when it asked for one, none when it unsubscribed.
+        w.clock.advance(1s);
+        const std::size_t expected = action == "resubscribe" || action == "restartAll" ? 2 : 1;
+        QCOMPARE(w.initialsTo(kR1), expected);
+        // Late NOTIFYs in the old dialog are acknowledged, not delivered.
+        const std::size_t delivered = w.handler.notifies.size();
+        QCOMPARE(w.notify(sent, "terminated"), 200);
+        QCOMPARE(w.handler.notifies.size(), delivered);
+    }
+
+    void callbackInsideListNotify_data() {
+        QTest::addColumn<QByteArray>("action");
+        QTest::newRow("unsubscribe") << QByteArray("unsubscribe");
+        QTest::newRow("unsubscribe another") << QByteArray("unsubscribe another");
+        QTest::newRow("stopAll") << QByteArray("stopAll");
+        QTest::newRow("churn") << QByteArray("churn");
+    }
+
+    void callbackInsideListNotify() {
+        QFETCH(QByteArray, action);
+        const QByteArray r3 = "sip:203@example.com";
+        World w(listOptions());
+        w.set->subscribe(kR1);
+        w.set->subscribe(kR2);
+        w.set->subscribe(r3);
+        w.settle();
+        const test::SentMessage sent = w.lastSubscribe(kList);
+        w.ok(sent);
+        int calls = 0;
+        int stopped = 0;
+        w.handler.during = [&](const QByteArray& resource) {
+            if (calls++ > 0) return;
+            if (action == "unsubscribe") {
+                w.set->unsubscribe(resource);
+            } else if (action == "unsubscribe another") {
+                w.set->unsubscribe(kR2);
+            } else if (action == "stopAll") {
+                w.set->stopAll([&] { ++stopped; });
+            } else if (action == "churn") {
+                // Enough new members to rehash the maps, then the one being delivered.
+                for (int i = 0; i < 300; ++i)
+                    w.set->subscribe("sip:" + QByteArray::number(5000 + i) + "@example.com");
+                w.set->unsubscribe(resource);
+            }
+        };
+        QCOMPARE(w.notify(sent, "active;expires=3600", listBody({kR1, kR2, r3}), kListType), 200);
+        QCOMPARE(w.handler.touchedAfter.front(), kR1 + " application/dialog-info+xml <doc0/>");
+        w.settle();
+        if (action == "unsubscribe" || action == "churn") {
+            QCOMPARE(w.handler.notifies.size(), std::size_t(3));
+            QVERIFY(!w.set->status(kR1));
+            QCOMPARE(stateOf(w, kR2), State::Active);
+            QCOMPARE(stateOf(w, r3), State::Active);
+            QCOMPARE(w.set->resourceCount(), std::size_t(action == "churn" ? 302 : 2));
+        } else if (action == "unsubscribe another") {
+            QCOMPARE(w.handler.notifies.size(), std::size_t(2));  // 202 no longer watched
+            QCOMPARE(w.handler.notifies.back().resource, r3);
+            QVERIFY(!w.set->status(kR2));
+            QCOMPARE(stateOf(w, kR1), State::Active);
+        } else {
+            QCOMPARE(w.handler.notifies.size(), std::size_t(1));
+            QCOMPARE(w.set->resourceCount(), std::size_t(0));
+            const test::SentMessage un = w.lastSubscribe(kList);
+            QCOMPARE(un.message.expires(), std::optional<quint32>(0));
+            w.ok(un, 0);
+            w.settle();
+            QCOMPARE(stopped, 1);
+        }
+    }
+
+    // Review finding 2: the RLMI of a 2,000-resource list is larger than the dialog-info
+    // parse limit (256 KB).
+    void largeResourceList() {
+        World w(listOptions());
+        std::vector<QByteArray> resources;
+        const QByteArray domain = "@" + QByteArray(90, 'b') + ".example.com";
+        for (int i = 0; i < 2000; ++i)
+            resources.push_back("sip:" + QByteArray::number(4000 + i) + domain);
+        for (const QByteArray& r : resources)
+            w.set->subscribe(r);
+        w.settle();
+        const test::SentMessage sent = w.lastSubscribe(kList);
+        w.ok(sent);
+        const QByteArray body = listBody(resources, false);
+        QVERIFY(body.size() > 256 * 1024);
+        QCOMPARE(w.notify(sent, "active;expires=3600", body, kListType), 200);
+        w.settle();
+        QCOMPARE(w.set->activeCount(), std::size_t(2000));
+        QCOMPARE(stateOf(w, resources.back()), State::Active);
+    }
+
+    // Review finding 3: RFC 6665 §4.1.2.2, a refresh that fails otherwise than 481/408
+    // (or one of the codes that end the subscription) leaves it valid until it expires.
+    void refreshFailureKeepsSubscription_data() {
+        QTest::addColumn<int>("code");
+        QTest::addColumn<int>("expected");
+        QTest::newRow("500 kept") << 500 << int(State::Active);
+        QTest::newRow("503 kept") << 503 << int(State::Active);
+        QTest::newRow("403 kept") << 403 << int(State::Active);
+        QTest::newRow("404 ends") << 404 << int(State::Unavailable);
+        QTest::newRow("489 ends") << 489 << int(State::Unavailable);
+    }
+
+    void refreshFailureKeepsSubscription() {
+        QFETCH(int, code);
+        QFETCH(int, expected);
+        World w;
+        const test::SentMessage sent = w.activate(kR1);
+        w.set->refetch(kR1);
+        QCOMPARE(w.subscribesTo(kR1).size(), std::size_t(2));
+        w.reply(w.lastSubscribe(kR1), code);
+        w.settle();
+        QCOMPARE(int(stateOf(w, kR1)), expected);
+        if (expected != int(State::Active)) return;  // as before: back-off, new dialog
+        QVERIFY(w.set->status(kR1)->usable());
+        // The refresh is tried again in the same dialog after the back-off (15-30 s).
+        w.clock.advance(14s);
+        QCOMPARE(w.subscribesTo(kR1).size(), std::size_t(2));
+        w.clock.advance(17s);
+        auto all = w.subscribesTo(kR1);
+        QCOMPARE(all.size(), std::size_t(3));
+        QCOMPARE(all.back().message.callId(), sent.message.callId());
+        QCOMPARE(all.back().message.to()->tag(), QByteArrayView(kNotifierTag));
+        w.ok(all.back());
+        w.settle();
+        QCOMPARE(stateOf(w, kR1), State::Active);
+        QCOMPARE(w.initialsTo(kR1), std::size_t(1));
+        QCOMPARE(w.notify(sent, "active", "<still/>"), 200);
+    }
+
+    void refreshFailsUntilExpiry() {
+        World w;
+        w.set->subscribe(kR1);
+        w.settle();
+        const test::SentMessage sent = w.lastSubscribe(kR1);
+        w.ok(sent, 120);
+        const base::TimePoint start = w.clock.now();
+        QCOMPARE(w.notify(sent, "active", "<x/>"), 200);
+        // Every refresh is answered 500.
+        w.transport.setPeer([&w](const test::SentMessage& out) {
+            if (out.isRequest() && out.method() == sip::Method::Subscribe &&
+                !out.message.to()->tag().isEmpty())
+                (void)w.transport.injectAfter(10ms, sip::makeResponse(out.message, 500),
+                                              out.destination);
+        });
+        for (int i = 0; i < 200 && w.initialsTo(kR1) == 1; ++i) {
+            QVERIFY2(stateOf(w, kR1) == State::Active, "valid until it expires");
+            w.clock.advance(1s);
+        }
+        QCOMPARE(w.initialsTo(kR1), std::size_t(2));
+        // Not before the expiry, and the refresh was tried more than once before it.
+        QVERIFY(w.clock.now() - start >= 120s);
+        std::size_t refreshes = 0;
+        for (const test::SentMessage& s : w.subscribesTo(kR1))
+            refreshes += s.message.callId() == sent.message.callId() ? 1 : 0;
+        QVERIFY(refreshes >= 3);  // the initial one and at least two refreshes
+        QVERIFY(w.lastSubscribe(kR1).message.callId() != sent.message.callId());
+    }
+
+    void refresh423UsesMinExpires() {
+        World w;
+        const test::SentMessage sent = w.activate(kR1);
+        w.set->refetch(kR1);
+        w.reply(w.lastSubscribe(kR1), 423, "Min-Expires", "7200");
+        auto all = w.subscribesTo(kR1);
+        QCOMPARE(all.size(), std::size_t(3));
+        QCOMPARE(all.back().message.expires(), std::optional<quint32>(7200));
+        QCOMPARE(all.back().message.callId(), sent.message.callId());
+        QCOMPARE(all.back().message.to()->tag(), QByteArrayView(kNotifierTag));
+        w.ok(all.back(), 7200);
+        w.settle();
+        QCOMPARE(stateOf(w, kR1), State::Active);
+    }
+
+    // Review finding 4: a refetch while a transaction is in flight is sent afterwards.
+    void refetchWhileInFlight() {
+        World w;
+        const test::SentMessage sent = w.activate(kR1);
+        w.set->refetch(kR1);
+        QCOMPARE(w.subscribesTo(kR1).size(), std::size_t(2));
+        w.handler.verdict = ua::NotifyVerdict::NeedFullState;
+        QCOMPARE(w.notify(sent, "active", "<partial/>"), 200);
+        w.set->refetch(kR1);
+        QCOMPARE(w.subscribesTo(kR1).size(), std::size_t(2));  // one at a time
+        w.ok(w.lastSubscribe(kR1));
+        auto all = w.subscribesTo(kR1);
+        QCOMPARE(all.size(), std::size_t(3));  // one more, not two
+        QCOMPARE(all.back().message.callId(), sent.message.callId());
+        w.ok(all.back());
+        QCOMPARE(w.subscribesTo(kR1).size(), std::size_t(3));
+    }
+
+    void needFullStateBeforeOk() {
+        World w;
+        w.set->subscribe(kR1);
+        w.settle();
+        const test::SentMessage sent = w.lastSubscribe(kR1);
+        w.handler.verdict = ua::NotifyVerdict::NeedFullState;
+        QCOMPARE(w.notify(sent, "active;expires=3600", "<partial/>"), 200);
+        QCOMPARE(w.subscribesTo(kR1).size(), std::size_t(1));  // the SUBSCRIBE is in flight
+        w.handler.verdict = ua::NotifyVerdict::Accepted;
+        w.ok(sent);
+        auto all = w.subscribesTo(kR1);
+        QCOMPARE(all.size(), std::size_t(2));
+        QCOMPARE(all.back().message.callId(), sent.message.callId());
+        QCOMPARE(all.back().message.to()->tag(), QByteArrayView(kNotifierTag));
+    }
+
+    // Review finding 5: the initial SUBSCRIBE of an ending subscription timed out, but a
+    // NOTIFY had formed the dialog: the notifier holds a subscription to end.
+    void unsubscribeAfterInitialTimeout_data() {
+        QTest::addColumn<bool>("viaStopAll");
+        QTest::newRow("unsubscribe") << false;
+        QTest::newRow("stopAll") << true;
+    }
+
+    void unsubscribeAfterInitialTimeout() {
+        QFETCH(bool, viaStopAll);
+        World w;
+        w.set->subscribe(kR1);
+        w.settle();
+        const test::SentMessage sent = w.lastSubscribe(kR1);
+        QCOMPARE(w.notify(sent, "active", "<x/>"), 200);  // before any answer
+        int stopped = 0;
+        if (viaStopAll) {
+            w.set->stopAll([&] { ++stopped; }, 60s);
+        } else {
+            w.set->unsubscribe(kR1);
+        }
+        QCOMPARE(w.subscribes().size(), std::size_t(1));
+        w.clock.advance(33s);  // Timer F of the initial SUBSCRIBE
+        auto all = w.subscribesTo(kR1);
+        QCOMPARE(all.size(), std::size_t(2));
+        const sip::Message& un = all.back().message;
+        QCOMPARE(un.expires(), std::optional<quint32>(0));
+        QCOMPARE(un.callId(), sent.message.callId());
+        QCOMPARE(un.to()->tag(), QByteArrayView(kNotifierTag));
+        QCOMPARE(stopped, 0);
+        w.ok(all.back(), 0);
+        w.settle();
+        QCOMPARE(stopped, viaStopAll ? 1 : 0);
+        QCOMPARE(w.initialsTo(kR1), std::size_t(1));
+    }
+
+    // Review finding 6: queue/unqueue churn must not grow the pacer's order queue.
+    void pacerStaysBounded() {
+        base::ManualClock clock;
+        std::vector<QByteArray> released;
+        ua::SubscribePacer pacer(clock, 1.0,
+                                 [&](const QByteArray& key) { released.push_back(key); });
+        pacer.enqueue("first");
+        pacer.enqueue("second");
+        for (int i = 0; i < 10000; ++i) {
+            const QByteArray key = "k" + QByteArray::number(i);
+            pacer.enqueue(key);
+            QVERIFY(pacer.remove(key));
+            QVERIFY(pacer.backlog() <= 2 * pacer.size() + 17);
+        }
+        QCOMPARE(pacer.size(), std::size_t(2));
+        QVERIFY(!pacer.remove("k0"));
+        // A key removed and queued again goes to the back.
+        pacer.enqueue("a");
+        pacer.enqueue("b");
+        QVERIFY(pacer.remove("a"));
+        pacer.enqueue("a");
+        QVERIFY(pacer.contains("a"));
+        clock.advance(10s);
+        QCOMPARE(released, (std::vector<QByteArray>{"first", "second", "b", "a"}));
+        QCOMPARE(pacer.size(), std::size_t(0));
+        QCOMPARE(pacer.backlog(), std::size_t(0));
+    }
+
+    // Review finding 7: a server that ends every new subscription at once.
+    void quickTerminationsBackOff() {
+        World w;
+        test::SentMessage sent = w.activate(kR1);
+        for (int i = 0; i < 2; ++i) {
+            QCOMPARE(w.notify(sent, "terminated;reason=deactivated"), 200);
+            QCOMPARE(stateOf(w, kR1), State::Queued);  // RFC 6665 §4.1.3: at once
+            w.clock.advance(100ms);
+            sent = w.lastSubscribe(kR1);
+            QVERIFY(sent.message.to()->tag().isEmpty());
+            w.ok(sent);
+            QCOMPARE(w.notify(sent, "active", "<x/>"), 200);
+        }
+        QCOMPARE(w.notify(sent, "terminated;reason=deactivated"), 200);
+        const ua::SubscriptionStatus status = *w.set->status(kR1);
+        QCOMPARE(status.state, State::Retrying);
+        QCOMPARE(status.reason, QByteArray("deactivated"));
+        QVERIFY(status.retryIn && *status.retryIn >= 15s);
+        const std::size_t before = w.initialsTo(kR1);
+        QCOMPARE(before, std::size_t(3));
+        w.clock.advance(14s);
+        QCOMPARE(w.initialsTo(kR1), before);
+        w.clock.advance(*status.retryIn - 14s + 100ms);
+        QCOMPARE(w.initialsTo(kR1), before + 1);
+        // A subscription that lasted over a minute is re-subscribed at once again.
+        sent = w.lastSubscribe(kR1);
+        w.ok(sent);
+        QCOMPARE(w.notify(sent, "active", "<x/>"), 200);
+        w.clock.advance(61s);
+        QCOMPARE(w.notify(sent, "terminated;reason=timeout"), 200);
+        QCOMPARE(stateOf(w, kR1), State::Queued);
     }
 
     void stateNames() {
