@@ -50,6 +50,16 @@ Result<transport::LocateQuery> registrarQuery(const AccountConfig& account) {
     return query;
 }
 
+// RFC 4662: the full-state NOTIFY of a resource list of 2,000 extensions is a
+// multipart body of several hundred KB, over the default 64 KiB message limit; it can
+// only come over TCP (a UDP datagram ends at 64 KiB anyway).
+transport::SipTransportConfig transportConfig(const Config& config) {
+    transport::SipTransportConfig out;
+    if (!config.subscriptions.resourceList.isEmpty())
+        out.limits.maxMessageSize = 4 * 1024 * 1024;
+    return out;
+}
+
 }  // namespace
 
 // The core objects, in construction order; the transaction layer sits between the
@@ -67,7 +77,7 @@ struct AccountSession::Core final : transport::TransportUser,
           dns(seams.dns ? *seams.dns : *ownDns),
           sourceAddress(seams.sourceAddress ? seams.sourceAddress
                                             : SourceAddressLookup(routedSourceAddress)),
-          transport(timers),
+          transport(timers, transportConfig(config)),
           transactions(transport, timers, random,
                        transaction::TimerValues{config.sip.t1, config.sip.t2, config.sip.t4}),
           locator(dns, timers, random) {
