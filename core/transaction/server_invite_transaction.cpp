@@ -56,6 +56,10 @@ Result<void> ServerInviteTransaction::respond(sip::Message response) {
         m_retransmit2xx.start(context().values.t1, [this] { on2xxRetransmit(); });
     } else {
         setState(State::Completed);
+        // §17.2.1: Completed and Confirmed only re-send this response and wait for the
+        // ACK, matched by key; the request can go. (Accepted keeps it: the TU may
+        // still send another 2xx, RFC 6026 §8.5, built from serverRequest().)
+        scheduleCompact();
         if (!isReliable()) m_timerG.start(context().values.t1, [this] { onTimerG(); });
         m_timerH.start(context().timeout64(), [this] { onTimerH(); });
     }

@@ -22,6 +22,8 @@ Result<void> ServerNonInviteTransaction::respond(sip::Message response) {
     }
     setState(State::Completed);
     auto sent = sendNew(std::move(response));
+    // §17.2.2: from here on only the response is re-sent; the request can go.
+    scheduleCompact();
     if (!sent || isReliable()) {
         terminate();  // §17.2.4 on failure; Timer J is 0 over reliable transports
     } else {

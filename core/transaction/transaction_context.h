@@ -29,6 +29,9 @@ struct TransactionContext {
     // Transactions that reached Terminated, erased by `reap` when depth returns to 0.
     std::vector<TransactionId> terminatedClients;
     std::vector<TransactionId> terminatedServers;
+    // Server transactions whose request is no longer needed (final response sent),
+    // compacted by `reap` too: the TU may still read the request until its event ends.
+    std::vector<TransactionId> completedServers;
     std::function<void()> reap;  // erases terminated transactions; run when depth returns to 0
 
     base::Duration timeout64() const { return 64 * values.t1; }  // Timers B, F, H, J, L, M

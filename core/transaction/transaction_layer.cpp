@@ -322,7 +322,9 @@ Result<void> TransactionLayer::sendResponse(TransactionId serverId, sip::Message
     const bool final = response.statusCode() >= 200;
     const bool success = response.statusCode() >= 200 && response.statusCode() < 300;
     auto sent = transaction.respond(std::move(response));
-    if (transaction.isInvite() && final && transaction.hasFinalResponse()) {
+    // (A refused second final finds the request already dropped: nothing to file then.)
+    if (transaction.isInvite() && final && transaction.hasFinalResponse() &&
+        transaction.hasRequest()) {
         const sip::Message& request = transaction.request();
         const QByteArray toTag = transaction.lastResponseToTag();
         // RFC 2543 peers: their ACK carries the To tag of our final response (§17.2.3).
@@ -343,7 +345,8 @@ Result<void> TransactionLayer::sendResponse(TransactionId serverId, sip::Message
 
 const sip::Message* TransactionLayer::serverRequest(TransactionId serverId) const {
     auto it = d->servers.find(serverId);
-    return it == d->servers.end() ? nullptr : &it->second->request();
+    if (it == d->servers.end() || !it->second->hasRequest()) return nullptr;
+    return &it->second->request();
 }
 
 // ---- outside transactions ---------------------------------------------------------
@@ -403,6 +406,11 @@ void TransactionLayer::Impl::reap() {
     std::vector<TransactionId> deadServers;
     deadClients.swap(context.terminatedClients);
     deadServers.swap(context.terminatedServers);
+    std::vector<TransactionId> completed;
+    completed.swap(context.completedServers);
+    for (TransactionId id : completed) {
+        if (auto it = servers.find(id); it != servers.end()) it->second->compact();
+    }
     for (TransactionId id : deadClients) {
         auto it = clients.find(id);
         if (it == clients.end()) continue;

@@ -746,6 +746,15 @@ Result<Endpoint> SipTransport::listen(const Endpoint& requested) {
                                 .arg(requested.toString(), socket->errorString()));
             }
             local.port = socket->localPort();
+            if (d->config.udpReceiveBufferBytes > 0) {
+                // Before any datagram is read: bursts of NOTIFYs must not overflow it.
+                socket->setSocketOption(QAbstractSocket::ReceiveBufferSizeSocketOption,
+                                        d->config.udpReceiveBufferBytes);
+                qCDebug(lcTransport)
+                    << "UDP receive buffer on" << local.toString() << ":"
+                    << socket->socketOption(QAbstractSocket::ReceiveBufferSizeSocketOption).toInt()
+                    << "bytes granted for" << d->config.udpReceiveBufferBytes << "asked";
+            }
             const std::size_t index = d->udpListeners.size();
             QObject::connect(socket.get(), &QUdpSocket::readyRead, d->context.get(),
                              [this, index] { d->onUdpReadyRead(index); });

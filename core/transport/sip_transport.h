@@ -31,6 +31,12 @@ struct SipTransportConfig {
     // (queued while it connects, or buffered while the peer does not read). A send that
     // would pass it fails with ErrorKind::Limit and queues nothing.
     qsizetype maxQueuedBytes = 1024 * 1024;
+    // SO_RCVBUF asked for on every UDP socket it listens on; 0 keeps the system default.
+    // The default (net.core.rmem_default, ~208 KB) holds about 90 NOTIFYs of 1.1 KB, so
+    // a burst from a presence server (a board of 2,000 extensions) is dropped by the
+    // kernel before it is read. Linux caps it at net.core.rmem_max; the size granted
+    // is logged (lcTransport, debug).
+    int udpReceiveBufferBytes = 4 * 1024 * 1024;
 };
 
 // What happened on the wire, for diagnostics and tests.

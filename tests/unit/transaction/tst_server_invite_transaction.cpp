@@ -244,11 +244,12 @@ private slots:
     void noSecondFinalResponse() {
         Fixture f;
         const auto id = f.receiveInvite();
+        // Copied: the transaction drops its request once Completed.
+        const sip::Message request = *f.layer.serverRequest(id);
         f.answer(id, 486);
-        const sip::Message* request = f.layer.serverRequest(id);
-        QVERIFY(!f.layer.sendResponse(id, sip::makeResponse(*request, 200)).has_value());
-        QVERIFY(!f.layer.sendResponse(id, sip::makeResponse(*request, 180)).has_value());
-        QVERIFY(!f.layer.sendResponse(12345, sip::makeResponse(*request, 180)).has_value());
+        QVERIFY(!f.layer.sendResponse(id, sip::makeResponse(request, 200)).has_value());
+        QVERIFY(!f.layer.sendResponse(id, sip::makeResponse(request, 180)).has_value());
+        QVERIFY(!f.layer.sendResponse(12345, sip::makeResponse(request, 180)).has_value());
         QCOMPARE(f.transport.sent().size(), 1u);
     }
 
@@ -281,6 +282,50 @@ private slots:
         QVERIFY(!f.transport.lastResponse()->message.to()->tag().isEmpty());
         QCOMPARE(f.server.cancels.size(), 1u);
         QCOMPARE(f.server.cancels[0].id, id);
+    }
+
+    void completedDropsTheRequestAndResendsTheSameBytes() {
+        // §17.2.1: Completed and Confirmed re-send the final response (Timer G, a
+        // retransmitted INVITE) and wait for the ACK; the request itself is dropped.
+        Fixture f;
+        const auto id = f.receiveInvite();
+        f.answer(id, 486);
+        QVERIFY(f.layer.serverRequest(id) == nullptr);
+        f.inject(incomingRequest(sip::Method::Invite));  // retransmission
+        f.clock.advance(base::Duration(500));            // Timer G
+        const auto responses = f.transport.responses();
+        QCOMPARE(responses.size(), 3u);
+        for (const SentMessage& again : responses) {
+            QCOMPARE(again.message.serialize(), responses.front().message.serialize());
+            QCOMPARE(again.destination, responses.front().destination);
+        }
+        f.inject(Fixture::ackForFailure());
+        QCOMPARE(f.server.acks.size(), 0u);  // matched by key without the request
+        f.clock.advance(base::Duration(10'000));
+        QCOMPARE(f.transport.countResponses(486), 3);  // the ACK stopped Timer G
+        QCOMPARE(f.server.ackTimeouts.size(), 0u);
+        QCOMPARE(f.layer.serverTransactionCount(), 0u);  // Timer I (T4) ended it
+    }
+
+    void cancelAfterFailureReusesItsToTag() {
+        // §9.2: the 200 for a CANCEL carries the To tag of the INVITE's response, read
+        // from the kept response bytes once the request is gone.
+        Fixture f;
+        const auto id = f.receiveInvite();
+        f.answer(id, 486, "alice-9");
+        f.inject(incomingRequest(sip::Method::Cancel));
+        const SentMessage ok = *f.transport.lastResponse();
+        QCOMPARE(ok.message.cseq()->method, sip::Method::Cancel);
+        QCOMPARE(ok.message.to()->tag(), QByteArrayView("alice-9"));
+        QCOMPARE(f.server.cancels.size(), 0u);
+    }
+
+    void acceptedKeepsTheRequest() {
+        // RFC 6026 §8.5: the TU may send the 2xx again, built from the request.
+        Fixture f;
+        const auto id = f.receiveInvite();
+        f.answer(id, 200);
+        QVERIFY(f.layer.serverRequest(id) != nullptr);
     }
 
     void cancelAfterFinalIsAnsweredButIgnored() {

@@ -25,8 +25,13 @@ struct Fixture {
         return server.requests.back().id;
     }
     Result<void> answer(transaction::TransactionId id, int status) {
-        return layer.sendResponse(
-            id, sip::makeResponse(*layer.serverRequest(id), status, {}, "alice-1"));
+        // After a final response the layer no longer holds the request (Completed keeps
+        // only the response): answer again from the copy the TU recorded.
+        const sip::Message* request = layer.serverRequest(id);
+        for (const auto& received : server.requests)
+            if (!request && received.id == id) request = &received.message;
+        if (!request) qFatal("no request for %llu", static_cast<unsigned long long>(id));
+        return layer.sendResponse(id, sip::makeResponse(*request, status, {}, "alice-1"));
     }
 
     base::ManualClock clock;
@@ -107,6 +112,61 @@ private slots:
         QVERIFY(!sent.has_value());
         QCOMPARE(sent.error().kind, ErrorKind::Transport);
         QCOMPARE(f.layer.serverTransactionCount(), 0u);  // §17.2.4
+    }
+
+    void completedResendsTheSameBytes() {
+        // §17.2.2: a retransmitted request gets the final response again, byte for byte,
+        // to the same place, although the transaction only keeps the serialized response.
+        Fixture f;
+        const auto id = f.receive();
+        sip::Message response = sip::makeResponse(*f.layer.serverRequest(id), 202, "Taken", "a-1");
+        response.addHeader("X-Extra", "kept as sent");
+        response.setBody("text/plain", "a body that must come back unchanged");
+        QVERIFY(f.layer.sendResponse(id, response).has_value());
+        const SentMessage first = *f.transport.lastResponse();
+        f.inject(incomingRequest(sip::Method::Options));
+        f.inject(incomingRequest(sip::Method::Options));
+        QCOMPARE(f.transport.countResponses(202), 3);
+        for (const SentMessage& again : f.transport.responses()) {
+            QCOMPARE(again.message.serialize(), first.message.serialize());
+            QCOMPARE(again.destination, first.destination);
+            QCOMPARE(again.connection, first.connection);
+        }
+        QCOMPARE(first.message.serialize(), response.serialize());
+        QCOMPARE(f.server.requests.size(), 1u);
+    }
+
+    void requestIsDroppedOnceCompleted() {
+        // The request is kept while the TU may answer (Trying, Proceeding) and dropped
+        // after the final response: Completed only re-sends it (§17.2.2).
+        Fixture f;
+        const auto id = f.receive();
+        QVERIFY(f.layer.serverRequest(id) != nullptr);
+        QVERIFY(f.answer(id, 100).has_value());
+        QVERIFY(f.layer.serverRequest(id) != nullptr);
+        QVERIFY(f.answer(id, 200).has_value());
+        QCOMPARE(f.layer.serverTransactionCount(), 1u);  // alive for Timer J
+        QVERIFY(f.layer.serverRequest(id) == nullptr);
+        f.inject(incomingRequest(sip::Method::Options));
+        QCOMPARE(f.transport.countResponses(200), 2);
+    }
+
+    void requestOutlivesTheAnswerWithinTheEvent() {
+        // A TU answering from inside onRequest may read the request after answering
+        // (e.g. to log it): it is only dropped when the event is over.
+        Fixture f;
+        QByteArray callIdAfterAnswer;
+        bool requestStillThere = false;
+        f.server.onRequestHook = [&](transaction::TransactionId id,
+                                     const transport::IncomingMessage& incoming) {
+            QVERIFY(f.answer(id, 200).has_value());
+            requestStillThere = f.layer.serverRequest(id) == &incoming.message;
+            callIdAfterAnswer = incoming.message.callId().toByteArray();
+        };
+        const auto id = f.receive();
+        QVERIFY(requestStillThere);
+        QCOMPARE(callIdAfterAnswer, QByteArray("peer-call@test"));
+        QVERIFY(f.layer.serverRequest(id) == nullptr);
     }
 
     void answerFromInsideOnRequest() {

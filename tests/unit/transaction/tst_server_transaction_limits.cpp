@@ -2,6 +2,8 @@
 
 #include <QTest>
 
+#include <malloc.h>
+
 #include "base/manual_clock.h"
 #include "base/random.h"
 #include "fake_transport.h"
@@ -36,6 +38,25 @@ struct Fixture {
     RecordingServerUser server;
 };
 
+// Answers every request 200 from inside onRequest, as the console answers NOTIFYs,
+// and keeps nothing of it.
+struct AnsweringUser : transaction::ServerTransactionUser {
+    transaction::TransactionLayer* layer = nullptr;
+    void onRequest(transaction::TransactionId id,
+                   const transport::IncomingMessage& incoming) override {
+        (void)layer->sendResponse(id, sip::makeResponse(incoming.message, 200, {}, "console-1"));
+    }
+};
+
+// A NOTIFY about the size of a Kamailio pua_dialoginfo one (~1.1 KB on the wire).
+sip::Message notifyRequest(int n) {
+    sip::Message m = Fixture::request(n, sip::Method::Notify);
+    m.addHeader(sip::HeaderId::Event, "dialog");
+    m.addHeader(sip::HeaderId::SubscriptionState, "active;expires=3600");
+    m.setBody("application/dialog-info+xml", QByteArray(750, 'x'));
+    return m;
+}
+
 QByteArray toTagOf(const SentMessage& sent) {
     return sent.message.to()->tag().toByteArray();
 }
@@ -46,6 +67,35 @@ class TestServerTransactionLimits : public QObject {
     Q_OBJECT
 
 private slots:
+    void defaultLimitAbsorbsSustainedNotifies() {
+        // 200,000 light Completed transactions over Timer J's 32 s: ~6,000 NOTIFY/s.
+        QCOMPARE(transaction::ServerTransactionLimits{}.maxServerTransactions, std::size_t(200000));
+    }
+
+    void completedTransactionsAreLight() {
+        // What a UDP NOTIFY costs while its transaction waits for Timer J (§17.2.2): the
+        // request (~1.1 KB and a >1 KB header index) is gone, the response is kept as
+        // bytes. Heap measured with mallinfo2(); prints the figure (docs use it). The
+        // bound is loose: it only catches the request being kept again (~4.5 KB).
+        Fixture f(1'000'000);
+        AnsweringUser user;
+        user.layer = &f.layer;
+        f.layer.setServerUser(&user);
+        constexpr int kCount = 5000;
+        const std::size_t before = mallinfo2().uordblks;
+        for (int i = 0; i < kCount; ++i) {
+            f.inject(notifyRequest(i));
+            f.transport.clearSent();
+        }
+        const std::size_t after = mallinfo2().uordblks;
+        QCOMPARE(f.layer.serverTransactionCount(), std::size_t(kCount));
+        const double perTransaction = (double(after) - double(before)) / kCount;
+        qInfo("heap per Completed non-INVITE server transaction: %.0f bytes", perTransaction);
+        QVERIFY2(perTransaction < 1500, qPrintable(QString::number(perTransaction)));
+        f.clock.advance(base::Duration(32'000));  // Timer J
+        QCOMPARE(f.layer.serverTransactionCount(), 0u);
+    }
+
     void beyondTheLimitGets503WithRetryAfter() {
         Fixture f(3);
         for (int i = 0; i < 3; ++i)
