@@ -1,5 +1,7 @@
 #include "board/directory.h"
 
+#include "sip/char_class.h"
+
 #include <QSet>
 #include <QStringDecoder>
 
@@ -15,31 +17,10 @@ namespace {
 //   mark            = "-" / "_" / "." / "!" / "~" / "*" / "'" / "(" / ")"
 //   user-unreserved = "&" / "=" / "+" / "$" / "," / ";" / "?" / "/"
 //   escaped         = "%" HEXDIG HEXDIG
+// The character classes of the SIP parser (core/sip/char_class.h), for one UTF-16 unit.
 bool isUserChar(QChar c) {
     const char16_t u = c.unicode();
-    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9')) return true;
-    switch (u) {
-        case '-':
-        case '_':
-        case '.':
-        case '!':
-        case '~':
-        case '*':
-        case '\'':
-        case '(':
-        case ')':
-        case '&':
-        case '=':
-        case '+':
-        case '$':
-        case ',':
-        case ';':
-        case '?':
-        case '/':
-            return true;
-        default:
-            return false;
-    }
+    return u < 0x80 && sip::chars::is(char(u), sip::chars::kUser);
 }
 
 bool isHexDigit(QChar c) {
