@@ -677,7 +677,7 @@ private slots:
         Console console(clock);
         monitorActive(console, 1);
         auto call = dialog("d1", Direction::Initiator, DialogState::Confirmed);
-        call.local.target = dialoginfo::Target{"sip:201@10.0.0.7", {{"+sip.rendering", "no"}}};
+        call.local.target = dialoginfo::Target{"sip:201@127.0.0.7", {{"+sip.rendering", "no"}}};
         QCOMPARE(console.applyDocument(document(1, "sip:201@example.com", {call}), "201"),
                  ApplyResult::Applied);
         QCOMPARE(console.state("201")->lamp.lamp, Lamp::Held);
