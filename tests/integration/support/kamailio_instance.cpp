@@ -8,6 +8,11 @@
 #include <QRegularExpression>
 #include <QThread>
 
+#include <csignal>
+
+#include <sys/types.h>
+#include <unistd.h>
+
 #include "free_port.h"
 #include "process_tools.h"
 
@@ -152,6 +157,9 @@ Result<void> KamailioInstance::launch(quint16 port) {
     m_process.setProcessChannelMode(QProcess::MergedChannels);
     m_process.setStandardOutputFile(log, QIODevice::Append);
     m_process.setStandardInputFile(QProcess::nullDevice());
+    // Its own process group (id = its PID): stop() can then reach every process it
+    // forked, even those its main process left behind when it ended.
+    m_process.setChildProcessModifier([] { ::setpgid(0, 0); });
     m_process.start(kamailio, args);
     if (!m_process.waitForStarted(5000))
         return fail(ErrorKind::Io,
@@ -176,7 +184,18 @@ Result<void> KamailioInstance::launch(quint16 port) {
 }
 
 void KamailioInstance::stop() {
+    const qint64 group = m_process.state() == QProcess::NotRunning ? 0 : m_process.processId();
     stopProcess(m_process, 5s);
+    if (group <= 0) return;
+    // Children that outlived the main process still hold its ports: the whole process
+    // group goes, SIGTERM first, then SIGKILL after a bounded wait.
+    const pid_t pgid = static_cast<pid_t>(group);
+    if (::kill(-pgid, 0) != 0) return;
+    ::kill(-pgid, SIGTERM);
+    const QDeadlineTimer deadline(2s);
+    while (::kill(-pgid, 0) == 0 && !deadline.hasExpired())
+        QThread::msleep(10);
+    if (::kill(-pgid, 0) == 0) ::kill(-pgid, SIGKILL);
 }
 
 QString KamailioInstance::ulDump(QString* error) const {
