@@ -55,8 +55,7 @@ Result<transport::LocateQuery> registrarQuery(const AccountConfig& account) {
 // only come over TCP (a UDP datagram ends at 64 KiB anyway).
 transport::SipTransportConfig transportConfig(const Config& config) {
     transport::SipTransportConfig out;
-    if (!config.subscriptions.resourceList.isEmpty())
-        out.limits.maxMessageSize = 4 * 1024 * 1024;
+    if (!config.subscriptions.resourceList.isEmpty()) out.limits.maxMessageSize = 4 * 1024 * 1024;
     return out;
 }
 

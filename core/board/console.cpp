@@ -437,8 +437,8 @@ bool Console::relight(Entry& entry) {
     // being replaced after it worked. Pending without a document, or active before its
     // first NOTIFY, is not known yet.
     if (state.merge.hasFullState()) entry.recovering = false;
-    const bool usable = entry.recovering ||
-                        (state.subscription.usable() && state.merge.hasFullState());
+    const bool usable =
+        entry.recovering || (state.subscription.usable() && state.merge.hasFullState());
     const base::TimePoint now = m_clock.now();
 
     bool idsChanged = false;

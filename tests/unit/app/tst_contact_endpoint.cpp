@@ -16,11 +16,11 @@ Endpoint any(Protocol protocol, QHostAddress::SpecialAddress address, quint16 po
     return Endpoint{protocol, QHostAddress(address), port};
 }
 
-// The routing table of the test: 10.0.0.5 towards IPv4, 2001:db8::5 towards IPv6.
+// The routing table of the test: 127.0.0.5 towards IPv4, 2001:db8::5 towards IPv6.
 QHostAddress routes(const QHostAddress& remote) {
     return remote.protocol() == QAbstractSocket::IPv6Protocol
                ? QHostAddress(QStringLiteral("2001:db8::5"))
-               : QHostAddress(QStringLiteral("10.0.0.5"));
+               : QHostAddress(QStringLiteral("127.0.0.5"));
 }
 
 }  // namespace
@@ -51,13 +51,13 @@ private slots:
             any(Protocol::Udp, QHostAddress::AnyIPv4, 5060),
             any(Protocol::Tcp, QHostAddress::Any, 5070),
         };
-        QCOMPARE(app::contactEndpointFor(listening, ep(Protocol::Udp, "192.0.2.1", 5060), routes),
-                 std::optional<Endpoint>(ep(Protocol::Udp, "10.0.0.5", 5060)));
+        QCOMPARE(app::contactEndpointFor(listening, ep(Protocol::Udp, "127.0.0.9", 5060), routes),
+                 std::optional<Endpoint>(ep(Protocol::Udp, "127.0.0.5", 5060)));
         // The dual-stack listener serves either family.
         QCOMPARE(app::contactEndpointFor(listening, ep(Protocol::Tcp, "2001:db8::1", 5060), routes),
                  std::optional<Endpoint>(ep(Protocol::Tcp, "2001:db8::5", 5070)));
-        QCOMPARE(app::contactEndpointFor(listening, ep(Protocol::Tcp, "192.0.2.1", 5060), routes),
-                 std::optional<Endpoint>(ep(Protocol::Tcp, "10.0.0.5", 5070)));
+        QCOMPARE(app::contactEndpointFor(listening, ep(Protocol::Tcp, "127.0.0.9", 5060), routes),
+                 std::optional<Endpoint>(ep(Protocol::Tcp, "127.0.0.5", 5070)));
         // An IPv4-only wildcard cannot reach an IPv6 target.
         QCOMPARE(app::contactEndpointFor(listening, ep(Protocol::Udp, "2001:db8::1", 5060), routes),
                  std::nullopt);
@@ -75,9 +75,9 @@ private slots:
     void noRouteNoContact() {
         const std::vector<Endpoint> listening = {any(Protocol::Udp, QHostAddress::AnyIPv4, 5060)};
         const app::SourceAddressLookup none = [](const QHostAddress&) { return QHostAddress(); };
-        QCOMPARE(app::contactEndpointFor(listening, ep(Protocol::Udp, "192.0.2.1", 5060), none),
+        QCOMPARE(app::contactEndpointFor(listening, ep(Protocol::Udp, "127.0.0.9", 5060), none),
                  std::nullopt);
-        QCOMPARE(app::contactEndpointFor({}, ep(Protocol::Udp, "192.0.2.1", 5060), routes),
+        QCOMPARE(app::contactEndpointFor({}, ep(Protocol::Udp, "127.0.0.9", 5060), routes),
                  std::nullopt);
     }
 };

@@ -70,12 +70,12 @@ void TstSendQueue::takeAllEmptiesInOrder() {
 void TstSendQueue::keepsTheUdpFallback() {
     const QByteArray text =
         "OPTIONS sip:bob@example.com SIP/2.0\r\n"
-        "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n"
+        "Via: SIP/2.0/UDP 127.0.0.9;branch=z9hG4bK1\r\n"
         "From: <sip:alice@example.com>;tag=a\r\nTo: <sip:bob@example.com>\r\n"
         "Call-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
     auto message = sip::Parser::parse(text);
     QVERIFY(message.has_value());
-    const Endpoint udp{Protocol::Udp, QHostAddress("192.0.2.2"), 5060};
+    const Endpoint udp{Protocol::Udp, QHostAddress("127.0.0.8"), 5060};
     SendQueue queue(4096);
     QVERIFY(queue.push(SendQueue::Entry{text, *message, udp}).has_value());
     auto taken = queue.takeAll();
