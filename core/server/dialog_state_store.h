@@ -1,0 +1,61 @@
+#pragma once
+
+#include <QHash>
+#include <QString>
+
+#include <functional>
+#include <vector>
+
+#include "dialoginfo/dialog_info.h"
+
+namespace sb::server {
+
+// What the built-in server knows about each user's dialogs, from every source: the
+// dialog tracker (calls it proxied) and PUBLISHers (RFC 3903, e.g. a Kamailio with
+// pua_dialoginfo). The notifier, the board and the publisher read it (DESIGN.md data
+// flow: the tracker's half of board::StateStore).
+//
+// Keyed by user (LocalDomains::userOf). Within a user, each source owns a slot
+// (`sourceKey`: "call:<id>" for a tracked call, "publish:<etag>" for a publication)
+// holding that source's dialogs; a user's dialogs are every slot's, in the order the
+// slots were first filled. Replacing a slot replaces only that source's dialogs.
+class DialogStateStore {
+public:
+    // Called synchronously after every change of a user's dialogs, with the user key.
+    // Listeners must not change the store from inside the call.
+    using Listener = std::function<void(const QString& user)>;
+
+    // Returns a handle for removeListener.
+    int addListener(Listener listener);
+    void removeListener(int handle);
+
+    // Sets (replaces) the dialogs of `sourceKey` for `user`; an empty list removes the
+    // slot. Notifies only when something changed.
+    void setDialogs(const QString& user, const QString& sourceKey,
+                    std::vector<dialoginfo::DialogInfo> dialogs);
+    void removeSource(const QString& user, const QString& sourceKey);
+
+    // Every dialog of `user`, slot by slot.
+    std::vector<dialoginfo::DialogInfo> dialogs(const QString& user) const;
+    bool hasDialogs(const QString& user) const;
+    // Users with at least one dialog.
+    QStringList users() const;
+    std::size_t dialogCount() const;
+
+private:
+    struct Slot {
+        QString sourceKey;
+        std::vector<dialoginfo::DialogInfo> dialogs;
+    };
+    void notify(const QString& user);
+
+    QHash<QString, std::vector<Slot>> m_byUser;
+    std::vector<std::pair<int, Listener>> m_listeners;
+    int m_nextHandle = 1;
+    std::size_t m_dialogCount = 0;
+};
+
+// Field-by-field equality of two dialogs (the store skips notifications for no change).
+bool sameDialog(const dialoginfo::DialogInfo& a, const dialoginfo::DialogInfo& b);
+
+}  // namespace sb::server
