@@ -80,7 +80,8 @@ std::vector<dialoginfo::DialogInfo> DialogStateStore::dialogs(const QString& use
     std::vector<dialoginfo::DialogInfo> all;
     auto found = m_byUser.constFind(user);
     if (found == m_byUser.cend()) return all;
-    for (const Slot& slot : *found) all.insert(all.end(), slot.dialogs.begin(), slot.dialogs.end());
+    for (const Slot& slot : *found)
+        all.insert(all.end(), slot.dialogs.begin(), slot.dialogs.end());
     return all;
 }
 
@@ -99,7 +100,8 @@ std::size_t DialogStateStore::dialogCount() const {
 void DialogStateStore::notify(const QString& user) {
     // A copy: a listener may remove itself (never others) while we iterate.
     const auto listeners = m_listeners;
-    for (const auto& [handle, listener] : listeners) listener(user);
+    for (const auto& [handle, listener] : listeners)
+        listener(user);
 }
 
 }  // namespace sb::server

@@ -44,9 +44,8 @@ bool LocalDomains::isLocalHost(QByteArrayView host, std::optional<quint16> port)
         const bool anyAddress = endpoint.address == QHostAddress::AnyIPv4 ||
                                 endpoint.address == QHostAddress::AnyIPv6 ||
                                 endpoint.address == QHostAddress::Any;
-        const bool sameAddress =
-            anyAddress || transport::normalizedAddress(endpoint.address) ==
-                              transport::normalizedAddress(address);
+        const bool sameAddress = anyAddress || transport::normalizedAddress(endpoint.address) ==
+                                                   transport::normalizedAddress(address);
         if (!sameAddress) continue;
         // An address is ours only with our port (or the default port when none is given):
         // 127.0.0.1:5080 is another server on the same machine.
