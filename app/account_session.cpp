@@ -208,7 +208,7 @@ AccountSession::AccountSession(Config config, QObject* parent)
     : AccountSession(std::move(config), AccountSessionSeams{}, parent) {}
 
 AccountSession::AccountSession(Config config, AccountSessionSeams seams, QObject* parent)
-    : QObject(parent), m_config(std::move(config)), m_seams(std::move(seams)) {
+    : Session(parent), m_config(std::move(config)), m_seams(std::move(seams)) {
     m_status.aor = m_config.account.aor;
 }
 

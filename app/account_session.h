@@ -9,6 +9,7 @@
 #include "app/config.h"
 #include "app/contact_endpoint.h"
 #include "app/registration_status.h"
+#include "app/session.h"
 #include "base/random.h"
 #include "base/result.h"
 #include "base/sip_trace.h"
@@ -39,7 +40,7 @@ struct AccountSessionSeams {
 // every attempt that starts from the first target, and the Contact follows the local
 // endpoint that reaches the current target. Reports the registration's protocol
 // moments as a Qt signal; it keeps no protocol state of its own.
-class AccountSession final : public QObject {
+class AccountSession final : public Session {
     Q_OBJECT
 public:
     explicit AccountSession(Config config, QObject* parent = nullptr);
@@ -47,29 +48,27 @@ public:
     ~AccountSession() override;
 
     // Where SIP messages are traced (redacted); not owned, must outlive the session.
-    void setSipTrace(base::SipTrace* trace);
+    void setSipTrace(base::SipTrace* trace) override;
     // The board whose monitored extensions this account subscribes to (RFC 6665 dialog
     // event package), once registered; not owned, must outlive the session. Without a
     // board the session only registers.
-    void setBoard(board::Console* console);
+    void setBoard(board::Console* console) override;
 
     // Opens the listen addresses. Nothing is sent yet.
-    Result<void> open();
+    Mode mode() const override { return Mode::Client; }
+    Result<void> open() override;
     // Starts registering the account (after open()).
     void startRegistration();
+    void start() override { startRegistration(); }
     // Ends every subscription (SUBSCRIBE with Expires: 0), then unregisters (REGISTER with
     // Expires: 0, RFC 3261 §10.2.2) and emits stopped() when the registrar has answered,
     // the request failed, or `bound` has passed.
-    void stop(base::Duration bound = base::Duration(5000));
+    void stop(base::Duration bound = base::Duration(5000)) override;
 
     // The addresses really listened on ("udp:127.0.0.1:40123"), after open().
-    QStringList listenAddresses() const;
-    const RegistrationStatus& registration() const { return m_status; }
+    QStringList listenAddresses() const override;
+    const RegistrationStatus& registration() const override { return m_status; }
     const Config& config() const { return m_config; }
-
-signals:
-    void registrationChanged(const sb::app::RegistrationStatus& status);
-    void stopped();
 
 private:
     struct Core;

@@ -16,6 +16,23 @@ namespace {
 const QStringList kAccountKeys = {"aor", "auth_user", "password", "proxy", "transport", "expires"};
 const QStringList kSipKeys = {"listen", "t1_ms", "t2_ms", "t4_ms"};
 const QStringList kSubscriptionsKeys = {"rate", "expires", "resource_list", "domain"};
+const QStringList kServerKeys = {"enabled",
+                                 "domain",
+                                 "realm",
+                                 "trust_loopback",
+                                 "trusted_peers",
+                                 "bindings_file",
+                                 "min_expires",
+                                 "max_expires",
+                                 "default_expires",
+                                 "record_route",
+                                 "timer_c",
+                                 "upstream",
+                                 "upstream_transport",
+                                 "dialog_lifetime",
+                                 "single_dialog_watchers",
+                                 "dummy_dialog_watchers",
+                                 "digest_algorithms"};
 
 std::optional<transport::Protocol> protocolOf(const QString& name) {
     const QString lower = name.trimmed().toLower();
@@ -124,6 +141,32 @@ std::optional<qint64> readInteger(QSettings& settings, const QString& section, c
     return value;
 }
 
+std::optional<bool> readBool(QSettings& settings, const QString& section, const QString& key,
+                             Problems& problems) {
+    const std::optional<QString> text = readString(settings, section, key, problems);
+    if (!text) return std::nullopt;
+    const QString lower = text->toLower();
+    if (lower == QLatin1String("true") || lower == QLatin1String("yes") ||
+        lower == QLatin1String("on") || lower == QLatin1String("1"))
+        return true;
+    if (lower == QLatin1String("false") || lower == QLatin1String("no") ||
+        lower == QLatin1String("off") || lower == QLatin1String("0"))
+        return false;
+    problems.add(section, key, QStringLiteral("'%1' is not true or false").arg(*text));
+    return std::nullopt;
+}
+
+// A comma-separated list (QSettings splits unquoted values at commas), trimmed, empty
+// entries dropped.
+QStringList readList(QSettings& settings, const QString& section, const QString& key) {
+    QStringList out;
+    for (const QString& entry : settings.value(section + QLatin1Char('/') + key).toStringList()) {
+        const QString trimmed = entry.trimmed();
+        if (!trimmed.isEmpty()) out << trimmed;
+    }
+    return out;
+}
+
 void checkUnknownKeys(QSettings& settings, Config& config) {
     for (const QString& path : settings.allKeys()) {
         const qsizetype slash = path.indexOf(QLatin1Char('/'));
@@ -133,6 +176,9 @@ void checkUnknownKeys(QSettings& settings, Config& config) {
             (section == QLatin1String("account") && kAccountKeys.contains(key)) ||
             (section == QLatin1String("sip") && kSipKeys.contains(key)) ||
             (section == QLatin1String("subscriptions") && kSubscriptionsKeys.contains(key)) ||
+            (section == QLatin1String("server") && kServerKeys.contains(key)) ||
+            // HA1 hashes, read from the text (app/users_section.h).
+            section == QLatin1String("users") ||
             // Read from the text, in file order (app/monitor_section.h).
             section == QLatin1String("monitor");
         if (!known) {
@@ -142,6 +188,131 @@ void checkUnknownKeys(QSettings& settings, Config& config) {
                         : QStringLiteral("[%1] %2: unknown key, ignored").arg(section, key));
         }
     }
+}
+
+void readServer(QSettings& settings, Config& config, Problems& problems) {
+    const QString s = QStringLiteral("server");
+    ServerConfig& server = config.server;
+    // The built-in server is the default; an [account] section turns it off unless it is
+    // asked for explicitly.
+    const QStringList keys = settings.allKeys();
+    server.enabled = std::none_of(keys.begin(), keys.end(), [](const QString& key) {
+        return key.startsWith(QLatin1String("account/"));
+    });
+    if (const auto enabled = readBool(settings, s, QStringLiteral("enabled"), problems))
+        server.enabled = *enabled;
+
+    if (settings.contains(s + QStringLiteral("/domain"))) {
+        QStringList domains;
+        for (const QString& domain : readList(settings, s, QStringLiteral("domain"))) {
+            const QByteArray uriText = QByteArrayLiteral("sip:") + domain.toUtf8();
+            const Result<sip::Uri> uri = sip::Uri::parse(uriText);
+            if (!uri || uri->host.isEmpty() || uri->port || !uri->params.isEmpty()) {
+                problems.add(s, QStringLiteral("domain"),
+                             QStringLiteral("'%1' is not a host name or address").arg(domain));
+            } else {
+                domains << domain.toLower();
+            }
+        }
+        if (domains.isEmpty()) {
+            problems.add(s, QStringLiteral("domain"), QStringLiteral("is empty"));
+        } else {
+            server.domains = domains;
+        }
+    }
+    if (const auto realm = readString(settings, s, QStringLiteral("realm"), problems))
+        server.realm = *realm;
+    if (server.realm.isEmpty()) server.realm = server.domains.constFirst();
+    if (settings.contains(s + QStringLiteral("/digest_algorithms"))) {
+        std::vector<sip::DigestAlgorithm> algorithms;
+        for (const QString& name : readList(settings, s, QStringLiteral("digest_algorithms"))) {
+            const auto algorithm = sip::digestAlgorithmFromName(name.toUtf8());
+            if (!algorithm || (*algorithm != sip::DigestAlgorithm::Md5 &&
+                               *algorithm != sip::DigestAlgorithm::Sha256)) {
+                problems.add(s, QStringLiteral("digest_algorithms"),
+                             QStringLiteral("'%1' is not one of: MD5, SHA-256").arg(name));
+            } else if (std::find(algorithms.begin(), algorithms.end(), *algorithm) ==
+                       algorithms.end()) {
+                algorithms.push_back(*algorithm);
+            }
+        }
+        if (algorithms.empty()) {
+            problems.add(s, QStringLiteral("digest_algorithms"), QStringLiteral("is empty"));
+        } else {
+            server.digestAlgorithms = algorithms;
+        }
+    }
+    if (const auto trust = readBool(settings, s, QStringLiteral("trust_loopback"), problems))
+        server.trustLoopback = *trust;
+    for (const QString& peer : readList(settings, s, QStringLiteral("trusted_peers"))) {
+        const QHostAddress address(peer);
+        if (address.isNull()) {
+            problems.add(s, QStringLiteral("trusted_peers"),
+                         QStringLiteral("'%1' is not an IP address").arg(peer));
+        } else {
+            server.trustedPeers.push_back(address);
+        }
+    }
+    if (const auto file = readString(settings, s, QStringLiteral("bindings_file"), problems))
+        server.bindingsFile = *file;
+
+    const QString sec = QStringLiteral("seconds");
+    if (const auto value =
+            readInteger(settings, s, QStringLiteral("min_expires"), 1, 86400, sec, problems))
+        server.minExpires = static_cast<quint32>(*value);
+    if (const auto value =
+            readInteger(settings, s, QStringLiteral("max_expires"), 1, 604800, sec, problems))
+        server.maxExpires = static_cast<quint32>(*value);
+    if (const auto value =
+            readInteger(settings, s, QStringLiteral("default_expires"), 1, 604800, sec, problems))
+        server.defaultExpires = static_cast<quint32>(*value);
+    if (server.minExpires > server.maxExpires) {
+        problems.add(s, QStringLiteral("min_expires"),
+                     QStringLiteral("%1 is more than max_expires (%2)")
+                         .arg(server.minExpires)
+                         .arg(server.maxExpires));
+    } else if (server.defaultExpires < server.minExpires ||
+               server.defaultExpires > server.maxExpires) {
+        problems.add(s, QStringLiteral("default_expires"),
+                     QStringLiteral("%1 is not between min_expires (%2) and max_expires (%3)")
+                         .arg(server.defaultExpires)
+                         .arg(server.minExpires)
+                         .arg(server.maxExpires));
+    }
+    if (const auto value = readBool(settings, s, QStringLiteral("record_route"), problems))
+        server.recordRoute = *value;
+    // RFC 3261 §16.6 step 11: Timer C must be larger than 3 minutes.
+    if (const auto value =
+            readInteger(settings, s, QStringLiteral("timer_c"), 181, 3600, sec, problems))
+        server.timerC = static_cast<quint32>(*value);
+    if (const auto upstream = readString(settings, s, QStringLiteral("upstream"), problems);
+        upstream && !upstream->isEmpty()) {
+        const Result<HostPort> hostPort = parseHostPort(*upstream);
+        if (!hostPort) {
+            problems.add(s, QStringLiteral("upstream"),
+                         QStringLiteral("'%1': %2").arg(*upstream, hostPort.error().reason));
+        } else if (QHostAddress(hostPort->host).isNull()) {
+            problems.add(s, QStringLiteral("upstream"),
+                         QStringLiteral("'%1': the host must be an IP address").arg(*upstream));
+        } else {
+            server.upstreamHost = hostPort->host;
+            server.upstreamPort = hostPort->hasPort ? hostPort->port : kDefaultServerPort;
+        }
+    }
+    if (const auto transport =
+            readString(settings, s, QStringLiteral("upstream_transport"), problems)) {
+        if (const auto protocol = protocolOf(*transport)) {
+            server.upstreamTransport = *protocol;
+        } else {
+            problems.add(s, QStringLiteral("upstream_transport"),
+                         QStringLiteral("'%1' is not one of: udp, tcp").arg(*transport));
+        }
+    }
+    if (const auto value =
+            readInteger(settings, s, QStringLiteral("dialog_lifetime"), 60, 604800, sec, problems))
+        server.dialogLifetime = static_cast<quint32>(*value);
+    server.singleDialogWatchers = readList(settings, s, QStringLiteral("single_dialog_watchers"));
+    server.dummyDialogWatchers = readList(settings, s, QStringLiteral("dummy_dialog_watchers"));
 }
 
 void readAccount(QSettings& settings, Config& config, Problems& problems) {
@@ -167,7 +338,8 @@ void readAccount(QSettings& settings, Config& config, Problems& problems) {
             account.aor = *aor;
             aorUser = QString::fromUtf8(sip::percentDecode(uri->user));
         }
-    } else if (!settings.contains(s + QStringLiteral("/aor"))) {
+    } else if (!settings.contains(s + QStringLiteral("/aor")) && !config.server.enabled) {
+        // Only a client needs an account; [account] without aor is a client missing it.
         problems.add(s, QStringLiteral("aor"),
                      QStringLiteral("missing; the address of record to register, "
                                     "like sip:alice@example.com"));
@@ -354,6 +526,7 @@ Result<Config> parseConfig(QSettings& settings) {
     Config config;
     Problems problems;
     checkUnknownKeys(settings, config);
+    readServer(settings, config, problems);
     readAccount(settings, config, problems);
     readSip(settings, config, problems);
     readSubscriptions(settings, config, problems);
@@ -364,7 +537,11 @@ Result<Config> parseConfig(QSettings& settings) {
             config.subscriptions.domain = QString::fromUtf8(uri->host);
     }
 
-    if (problems.isEmpty()) {
+    if (problems.isEmpty() && config.server.enabled) {
+        if (config.sip.listen.empty()) config.sip.listen = defaultConfig().sip.listen;
+        // The board's extensions are the server's users: sip:<number>@<primary domain>.
+        config.subscriptions.domain = config.server.domains.constFirst();
+    } else if (problems.isEmpty()) {
         const transport::Protocol wanted = config.account.transport;
         if (config.sip.listen.empty()) {
             // Without [sip] listen: any address, any free port, on the account's transport.
@@ -383,6 +560,16 @@ Result<Config> parseConfig(QSettings& settings) {
         return fail(ErrorKind::Config,
                     prefix + QStringLiteral("invalid configuration\n") + problems.text());
     }
+    return config;
+}
+
+Config defaultConfig() {
+    Config config;
+    const QHostAddress loopback(QHostAddress::LocalHost);
+    config.sip.listen = {ListenAddress{transport::Protocol::Udp, loopback, kDefaultServerPort},
+                         ListenAddress{transport::Protocol::Tcp, loopback, kDefaultServerPort}};
+    config.server.realm = config.server.domains.constFirst();
+    config.subscriptions.domain = config.server.domains.constFirst();
     return config;
 }
 

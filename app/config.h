@@ -10,6 +10,7 @@
 #include "base/result.h"
 #include "base/timer_queue.h"
 #include "board/directory.h"
+#include "sip/digest.h"
 #include "transport/transport.h"
 
 namespace sb::app {
@@ -53,8 +54,42 @@ struct SubscriptionsConfig {
     QString domain;
 };
 
+// [server]: the built-in SIP server (the default when no [account] is configured):
+// registrar, proxy, dialog tracker, notifier. Users and their HA1 hashes are in [users]
+// (app/users_section.h); the listen addresses are [sip] listen.
+struct ServerConfig {
+    bool enabled = true;
+    QStringList domains{QStringLiteral("switchboard.local")};  // the first is primary
+    QString realm;  // digest realm; the primary domain when empty
+    // The digest challenges offered, in order (RFC 7616 §3.7: most preferred first). MD5
+    // leads by default: many phones (and sipp) answer only the first challenge and know
+    // no SHA-256; phones that do can be given "SHA-256, MD5".
+    std::vector<sip::DigestAlgorithm> digestAlgorithms{sip::DigestAlgorithm::Md5,
+                                                       sip::DigestAlgorithm::Sha256};
+    // Requests from loopback addresses are served without authentication.
+    bool trustLoopback = true;
+    // Addresses served without authentication too (a Kamailio that PUBLISHes to us).
+    std::vector<QHostAddress> trustedPeers;
+    QString bindingsFile;  // empty: bindings.json beside the configuration file
+    quint32 minExpires = 60;
+    quint32 maxExpires = 86400;
+    quint32 defaultExpires = 3600;
+    bool recordRoute = true;
+    quint32 timerC = 181;  // seconds, RFC 3261 §16.6 step 11 (more than 3 minutes)
+    // Requests for other domains go here; refused (403) when unset.
+    QString upstreamHost;
+    quint16 upstreamPort = 0;
+    transport::Protocol upstreamTransport = transport::Protocol::Udp;
+    quint32 dialogLifetime = 43200;  // seconds; a confirmed call without BYE ends then
+    // Watchers (phones subscribing to the dialog package) that need a compatibility
+    // switch, by user name or by a substring of their User-Agent.
+    QStringList singleDialogWatchers;
+    QStringList dummyDialogWatchers;
+};
+
 struct Config {
     AccountConfig account;
+    ServerConfig server;
     SipConfig sip;
     SubscriptionsConfig subscriptions;
     // [monitor]: the directory, in the order of the file (see app/monitor_section.h).
@@ -73,9 +108,14 @@ constexpr double kMaxSubscribeRate = 1000.0;
 constexpr quint32 kMinSubscriptionExpires = 10;
 constexpr quint32 kMaxSubscriptionExpires = 86400;
 
+// The built-in server's listen addresses when [sip] listen is not set.
+constexpr quint16 kDefaultServerPort = 5060;
+
 // Reads and validates an INI file (QSettings::IniFormat). On failure the Error
 // (ErrorKind::Config) lists every problem, one per line, as "[section] key: what is wrong".
 Result<Config> loadConfig(const QString& path);
+// The configuration of a first run without a file: the built-in server on 127.0.0.1.
+Config defaultConfig();
 
 // The same on already opened settings (tests build them from a string). The [monitor]
 // section is read from the settings' file, in file order, when it has one.

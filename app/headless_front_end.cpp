@@ -3,7 +3,7 @@
 #include <QDateTime>
 #include <QJsonArray>
 
-#include "app/account_session.h"
+#include "app/session.h"
 #include "base/log.h"
 #include "board/console.h"
 
@@ -13,18 +13,25 @@ namespace {
 const QDateTime kEpoch = QDateTime::fromMSecsSinceEpoch(0, Qt::UTC);
 }
 
-HeadlessFrontEnd::HeadlessFrontEnd(AccountSession& session, board::Console& console, QIODevice& out,
+HeadlessFrontEnd::HeadlessFrontEnd(Session& session, board::Console& console, QIODevice& out,
                                    QObject* parent)
     : QObject(parent), m_session(session), m_console(console), m_out(out) {
-    connect(&m_session, &AccountSession::registrationChanged, this,
+    connect(&m_session, &Session::registrationChanged, this,
             [this](const RegistrationStatus& status) { write(registrationEvent(status)); });
-    connect(&m_session, &AccountSession::stopped, this, [this] { emit finished(0); });
+    connect(&m_session, &Session::stopped, this, [this] { emit finished(0); });
+    connect(&m_session, &Session::bindingsChanged, this,
+            [this](const QString& user, const QList<BindingView>& bindings) {
+                write(bindingEvent(user, bindings));
+            });
     connect(&m_console, &board::Console::extensionsChanged, this, &HeadlessFrontEnd::reportChanges);
     connect(&m_console, &board::Console::directoryChanged, this, &HeadlessFrontEnd::syncDirectory);
 }
 
 void HeadlessFrontEnd::announceStart(const QString& version) {
-    write(startedEvent(version, m_session.listenAddresses()));
+    const bool server = m_session.mode() == Session::Mode::Server;
+    write(startedEvent(version, m_session.listenAddresses(),
+                       server ? QStringLiteral("server") : QStringLiteral("client"),
+                       server ? m_console.domain() : QString()));
     QStringList all;
     for (const board::Extension& extension : m_console.directory().extensions())
         all << extension.number;

@@ -13,7 +13,7 @@ class Console;
 
 namespace sb::app {
 
-class AccountSession;
+class Session;
 
 // Headless mode (docs/headless.md): writes the session's and the board's events as JSON
 // lines to `out` and executes the commands fed to handleLine(). Emits finished() once the
@@ -21,7 +21,7 @@ class AccountSession;
 class HeadlessFrontEnd final : public QObject {
     Q_OBJECT
 public:
-    HeadlessFrontEnd(AccountSession& session, board::Console& console, QIODevice& out,
+    HeadlessFrontEnd(Session& session, board::Console& console, QIODevice& out,
                      QObject* parent = nullptr);
 
     // Writes the "started" event and one "lamp" event per monitored extension; call
@@ -44,7 +44,7 @@ private:
     void syncDirectory();
     QJsonObject snapshotEvent(const QJsonValue& id) const;
 
-    AccountSession& m_session;
+    Session& m_session;
     board::Console& m_console;
     QIODevice& m_out;
     bool m_quitting = false;

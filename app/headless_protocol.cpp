@@ -95,6 +95,30 @@ QJsonObject startedEvent(const QString& version, const QStringList& listen) {
                        {QStringLiteral("listen"), QJsonArray::fromStringList(listen)}};
 }
 
+QJsonObject startedEvent(const QString& version, const QStringList& listen, const QString& mode,
+                         const QString& domain) {
+    QJsonObject object = startedEvent(version, listen);
+    object.insert(QStringLiteral("mode"), mode);
+    if (!domain.isEmpty()) object.insert(QStringLiteral("domain"), domain);
+    return object;
+}
+
+QJsonObject bindingEvent(const QString& user, const QList<BindingView>& bindings) {
+    QJsonArray contacts;
+    for (const BindingView& binding : bindings) {
+        QJsonObject contact{{QStringLiteral("contact"), binding.contact},
+                            {QStringLiteral("source"), binding.source},
+                            {QStringLiteral("expires"), binding.expiresIn}};
+        if (!binding.userAgent.isEmpty())
+            contact.insert(QStringLiteral("user_agent"), binding.userAgent);
+        contacts.append(contact);
+    }
+    return QJsonObject{{kEvent, QStringLiteral("binding")},
+                       {QStringLiteral("user"), user},
+                       {QStringLiteral("registered"), !bindings.isEmpty()},
+                       {QStringLiteral("contacts"), contacts}};
+}
+
 QJsonObject registrationEvent(const RegistrationStatus& status) {
     QJsonObject object{{kEvent, QStringLiteral("registration")},
                        {QStringLiteral("state"), stateName(status.state)},

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "app/registration_status.h"
+#include "app/session.h"
 #include "base/clock.h"
 #include "board/console.h"
 #include "board/directory.h"
@@ -36,6 +37,13 @@ constexpr qsizetype kMaxCommandLine = 64 * 1024;
 ParsedCommand parseCommand(QByteArrayView line);
 
 QJsonObject startedEvent(const QString& version, const QStringList& listen);
+// The same with the way Switchboard runs: "server" (the built-in server, with its
+// domain) or "client" (registered at a PBX).
+QJsonObject startedEvent(const QString& version, const QStringList& listen, const QString& mode,
+                         const QString& domain);
+// Server mode: a user's registered contacts after a change ("binding" event); an empty
+// list means the user is not registered any more.
+QJsonObject bindingEvent(const QString& user, const QList<BindingView>& bindings);
 QJsonObject registrationEvent(const RegistrationStatus& status);
 QJsonObject ackEvent(const QJsonValue& id);
 // One extension's lamp and dialogs ("lamp" event without "event"; also the elements of

@@ -10,6 +10,7 @@
 #include <QProcessEnvironment>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QTextStream>
 
 #include <unistd.h>
 #include <csignal>
@@ -23,9 +24,11 @@
 #include "app/display_check.h"
 #include "app/headless_front_end.h"
 #include "app/monitor_section.h"
+#include "app/server_session.h"
 #include "app/signal_watcher.h"
 #include "app/sip_trace_tee.h"
 #include "app/stdin_reader.h"
+#include "app/user_admin.h"
 #include "app/window_front_end.h"
 #include "base/clock.h"
 #include "base/sip_trace.h"
@@ -46,6 +49,8 @@ struct Options {
     bool verbose = false;
     QString configPath;
     QString sipTracePath;
+    QString addUser;     // --add-user NAME: provision a user of the built-in server
+    QString removeUser;  // --remove-user NAME
 };
 
 void printError(const QString& message) {
@@ -80,7 +85,17 @@ std::optional<int> parseCommandLine(const QStringList& arguments, Options& optio
                                       QStringLiteral("Append every SIP message sent or received "
                                                      "to <file>, credentials redacted."),
                                       QStringLiteral("file"));
-    parser.addOptions({help, version, headless, config, verbose, sipTrace});
+    const QCommandLineOption addUser(
+        QStringLiteral("add-user"),
+        QStringLiteral("Add (or replace) user <name> of the built-in server in the --config "
+                       "file: reads the password as one line from stdin and stores only its "
+                       "HA1 hashes; then exit."),
+        QStringLiteral("name"));
+    const QCommandLineOption removeUser(
+        QStringLiteral("remove-user"),
+        QStringLiteral("Remove user <name> from the --config file; then exit."),
+        QStringLiteral("name"));
+    parser.addOptions({help, version, headless, config, verbose, sipTrace, addUser, removeUser});
 
     if (!parser.parse(arguments)) {
         printError(parser.errorText() + QStringLiteral("\nTry 'switchboard --help'."));
@@ -111,6 +126,14 @@ std::optional<int> parseCommandLine(const QStringList& arguments, Options& optio
     options.verbose = parser.isSet(verbose);
     options.configPath = parser.value(config);
     options.sipTracePath = parser.value(sipTrace);
+    options.addUser = parser.value(addUser);
+    options.removeUser = parser.value(removeUser);
+    if ((parser.isSet(addUser) || parser.isSet(removeUser)) && options.configPath.isEmpty()) {
+        printError(
+            QStringLiteral("--add-user and --remove-user need --config FILE (the file "
+                           "is created when missing)"));
+        return kExitUsage;
+    }
     return std::nullopt;
 }
 
@@ -149,16 +172,36 @@ sb::Result<void> setUpBoard(sb::board::Console& console, const sb::app::Config& 
     return console.setDirectory(config.monitor);
 }
 
-int runHeadless(int argc, char** argv, const Options& options) {
-    if (options.configPath.isEmpty()) {
-        printError(
-            QStringLiteral("--headless needs --config FILE (see "
-                           "resources/switchboard.sample.ini)"));
-        return kExitUsage;
-    }
+// The session the configuration asks for: the built-in server (the default) or a client
+// of a PBX.
+std::unique_ptr<sb::app::Session> makeSession(const sb::app::Config& config,
+                                              const QString& configPath) {
+    if (config.server.enabled) return std::make_unique<sb::app::ServerSession>(config, configPath);
+    return std::make_unique<sb::app::AccountSession>(config);
+}
+
+int runUserAdmin(int argc, char** argv, const Options& options) {
     QCoreApplication app(argc, argv);
     setUpApplication();
-    std::optional<sb::app::Config> config = readConfig(options.configPath);
+    QTextStream out(stdout);
+    QTextStream err(stderr);
+    if (!options.removeUser.isEmpty())
+        return sb::app::runRemoveUser(options.configPath, options.removeUser, out, err);
+    QFile input;
+    if (!input.open(stdin, QIODevice::ReadOnly)) {
+        printError(QStringLiteral("cannot read the password from stdin"));
+        return kExitUsage;
+    }
+    return sb::app::runAddUser(options.configPath, options.addUser, input, out, err);
+}
+
+int runHeadless(int argc, char** argv, const Options& options) {
+    QCoreApplication app(argc, argv);
+    setUpApplication();
+    // Without --config: the first-run profile, the built-in server on 127.0.0.1.
+    std::optional<sb::app::Config> config = options.configPath.isEmpty()
+                                                ? std::optional(sb::app::defaultConfig())
+                                                : readConfig(options.configPath);
     if (!config) return kExitUsage;
     bool traceOk = false;
     const auto trace = openSipTrace(options.sipTracePath, traceOk);
@@ -177,15 +220,15 @@ int runHeadless(int argc, char** argv, const Options& options) {
         printError(board.error().reason);
         return kExitUsage;
     }
-    sb::app::AccountSession session(std::move(*config));
-    session.setBoard(&console);
-    session.setSipTrace(trace.get());
-    if (const sb::Result<void> opened = session.open(); !opened) {
+    const std::unique_ptr<sb::app::Session> session = makeSession(*config, options.configPath);
+    session->setBoard(&console);
+    session->setSipTrace(trace.get());
+    if (const sb::Result<void> opened = session->open(); !opened) {
         printError(opened.error().reason);
         return kExitStartFailed;
     }
 
-    sb::app::HeadlessFrontEnd frontEnd(session, console, out);
+    sb::app::HeadlessFrontEnd frontEnd(*session, console, out);
     QObject::connect(&frontEnd, &sb::app::HeadlessFrontEnd::finished, &app,
                      [&app](int code) { app.exit(code); });
     sb::app::StdinReader input;
@@ -200,7 +243,7 @@ int runHeadless(int argc, char** argv, const Options& options) {
     }
 
     frontEnd.announceStart(QStringLiteral(SB_VERSION));
-    session.startRegistration();
+    session->start();
     input.start();
     const int status = app.exec();
     out.drain(std::chrono::seconds(2));
@@ -266,32 +309,36 @@ int runWindow(int argc, char** argv, const Options& options) {
     sb::app::SipTraceTee traceSinks({trace.get(), window.sipTrace()});
     // Declared after the window and the trace sinks: destroyed before them, so nothing
     // the session's transport traces while it shuts down reaches a dead sink.
-    std::unique_ptr<sb::app::AccountSession> session;
+    std::unique_ptr<sb::app::Session> session;
     restoreAppearance(window);
 
+    // Without a configuration file: the first-run profile, the built-in server on
+    // 127.0.0.1 (README "First run").
+    sb::app::Config config = sb::app::defaultConfig();
     if (!configPath.isEmpty()) {
         // Started from a desktop menu nobody reads stderr: say it in a window too.
-        const sb::Result<sb::app::Config> config = sb::app::loadConfig(configPath);
-        if (!config) {
-            printError(config.error().reason);
-            QMessageBox::critical(nullptr, QObject::tr("Switchboard"), config.error().reason);
+        const sb::Result<sb::app::Config> loaded = sb::app::loadConfig(configPath);
+        if (!loaded) {
+            printError(loaded.error().reason);
+            QMessageBox::critical(nullptr, QObject::tr("Switchboard"), loaded.error().reason);
             return kExitUsage;
         }
-        for (const QString& warning : config->warnings)
+        for (const QString& warning : loaded->warnings)
             printError(QStringLiteral("%1: warning: %2").arg(configPath, warning));
-        if (const sb::Result<void> board = setUpBoard(console, *config); !board) {
-            printError(board.error().reason);
-            QMessageBox::critical(nullptr, QObject::tr("Switchboard"), board.error().reason);
-            return kExitUsage;
-        }
-        session = std::make_unique<sb::app::AccountSession>(*config);
-        session->setSipTrace(&traceSinks);
-        session->setBoard(&console);
-        if (const sb::Result<void> opened = session->open(); !opened) {
-            printError(opened.error().reason);
-            QMessageBox::critical(nullptr, QObject::tr("Switchboard"), opened.error().reason);
-            return kExitStartFailed;
-        }
+        config = *loaded;
+    }
+    if (const sb::Result<void> board = setUpBoard(console, config); !board) {
+        printError(board.error().reason);
+        QMessageBox::critical(nullptr, QObject::tr("Switchboard"), board.error().reason);
+        return kExitUsage;
+    }
+    session = makeSession(config, configPath);
+    session->setSipTrace(&traceSinks);
+    session->setBoard(&console);
+    if (const sb::Result<void> opened = session->open(); !opened) {
+        printError(opened.error().reason);
+        QMessageBox::critical(nullptr, QObject::tr("Switchboard"), opened.error().reason);
+        return kExitStartFailed;
     }
     // The settings dialog's directory goes back into the configuration file, atomically.
     QObject::connect(&window, &sb::ui::MainWindow::directoryEdited, &window,
@@ -325,7 +372,7 @@ int runWindow(int argc, char** argv, const Options& options) {
                          &sb::app::WindowFrontEnd::requestQuit);
     }
     window.show();
-    if (session) session->startRegistration();
+    session->start();
     return app.exec();
 }
 
@@ -342,5 +389,7 @@ int main(int argc, char** argv) {
     // (debug and info) of every switchboard.* category.
     if (options.verbose) QLoggingCategory::setFilterRules(QStringLiteral("switchboard.*=true"));
 
+    if (!options.addUser.isEmpty() || !options.removeUser.isEmpty())
+        return runUserAdmin(argc, argv, options);
     return options.headless ? runHeadless(argc, argv, options) : runWindow(argc, argv, options);
 }

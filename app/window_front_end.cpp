@@ -2,21 +2,52 @@
 
 #include <QTimer>
 
-#include "app/account_session.h"
+#include "app/server_session.h"
+#include "app/session.h"
+#include "ui/server_panel.h"
 
 namespace sb::app {
 
-WindowFrontEnd::WindowFrontEnd(AccountSession* session, ui::MainWindow& window, QObject* parent)
+WindowFrontEnd::WindowFrontEnd(Session* session, ui::MainWindow& window, QObject* parent)
     : QObject(parent), m_session(session), m_window(window) {
     connect(&m_window, &ui::MainWindow::quitRequested, this, &WindowFrontEnd::requestQuit);
     if (!m_session) return;
     m_window.showListenAddresses(m_session->listenAddresses());
+    if (auto* server = qobject_cast<ServerSession*>(m_session)) {
+        showServer(*server);
+        connect(m_session, &Session::stopped, this, [this] { emit finished(0); });
+        return;
+    }
     m_window.showRegistration(toIndicator(m_session->registration()));
-    connect(m_session, &AccountSession::registrationChanged, &m_window,
+    connect(m_session, &Session::registrationChanged, &m_window,
             [this](const RegistrationStatus& status) {
                 m_window.showRegistration(toIndicator(status));
             });
-    connect(m_session, &AccountSession::stopped, this, [this] { emit finished(0); });
+    connect(m_session, &Session::stopped, this, [this] { emit finished(0); });
+}
+
+void WindowFrontEnd::showServer(ServerSession& server) {
+    m_window.showServerMode(server.domain(), server.listenAddresses());
+    ui::ServerPanel* panel = m_window.serverPanel();
+    panel->setServerInfo(server.domain(), server.listenAddresses());
+    auto pushBindings = [panel, &server] {
+        QList<ui::BindingRow> rows;
+        for (const auto& [user, binding] : server.allBindings())
+            rows << ui::BindingRow{user, binding.contact, binding.source, binding.userAgent,
+                                   binding.expiresIn};
+        panel->setBindings(rows);
+    };
+    auto pushCalls = [panel, &server] {
+        QList<ui::CallRow> rows;
+        for (const CallSummary& call : server.calls())
+            rows << ui::CallRow{call.caller, call.callerDisplay, call.callee,  call.calleeDisplay,
+                                call.state,  call.started,       call.answered};
+        panel->setCalls(rows);
+    };
+    connect(&server, &Session::bindingsChanged, panel, pushBindings);
+    connect(&server, &ServerSession::callsChanged, panel, pushCalls);
+    pushBindings();
+    pushCalls();
 }
 
 void WindowFrontEnd::requestQuit() {

@@ -7,7 +7,8 @@
 
 namespace sb::app {
 
-class AccountSession;
+class ServerSession;
+class Session;
 
 // GUI mode: feeds the session's events to the main window and turns the window's quit
 // request into an orderly stop (unregister first). `session` may be null when no
@@ -15,7 +16,7 @@ class AccountSession;
 class WindowFrontEnd final : public QObject {
     Q_OBJECT
 public:
-    WindowFrontEnd(AccountSession* session, ui::MainWindow& window, QObject* parent = nullptr);
+    WindowFrontEnd(Session* session, ui::MainWindow& window, QObject* parent = nullptr);
 
     void requestQuit();
 
@@ -26,7 +27,11 @@ signals:
     void finished(int exitCode);
 
 private:
-    AccountSession* m_session;
+    // Server mode: the status bar says so and the server panel follows the bindings and
+    // the calls.
+    void showServer(ServerSession& server);
+
+    Session* m_session;
     ui::MainWindow& m_window;
     bool m_quitting = false;
 };

@@ -8,6 +8,7 @@ install(FILES ${PROJECT_SOURCE_DIR}/packaging/switchboard.desktop
 install(FILES ${PROJECT_SOURCE_DIR}/resources/icons/switchboard.svg
         DESTINATION ${CMAKE_INSTALL_DATADIR}/icons/hicolor/scalable/apps)
 install(FILES ${PROJECT_SOURCE_DIR}/resources/switchboard.sample.ini
+              ${PROJECT_SOURCE_DIR}/resources/switchboard-client.sample.ini
               ${PROJECT_SOURCE_DIR}/docs/headless.md
               ${PROJECT_SOURCE_DIR}/README.md
         DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/switchboard)

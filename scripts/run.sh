@@ -2,7 +2,9 @@
 # Installs what is missing, builds the release preset and runs the console:
 #   ./scripts/run.sh [CONFIG.ini] [more switchboard options]
 # Without a display it runs headless (JSON lines on stdout, commands on stdin; Ctrl-D
-# or {"cmd":"quit"} ends it). CONFIG defaults to resources/switchboard.sample.ini.
+# or {"cmd":"quit"} ends it). CONFIG defaults to ~/.config/switchboard/switchboard.ini,
+# created from resources/switchboard.sample.ini on the first run: the built-in SIP
+# server on 127.0.0.1:5060 with the demo users 201-204 (passwords demo201-demo204).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,10 +18,18 @@ build=${SB_BUILD_ROOT:-build}/release
 cmake --preset release -B "$build"
 cmake --build "$build" --target switchboard -j 2
 
-config=resources/switchboard.sample.ini
+config_dir=${XDG_CONFIG_HOME:-$HOME/.config}/switchboard
+config=$config_dir/switchboard.ini
 if [ $# -gt 0 ] && [ -f "$1" ]; then
     config=$1
     shift
+elif [ ! -f "$config" ]; then
+    # A copy of its own: the server keeps its registrations beside it (bindings.json)
+    # and --add-user rewrites it.
+    mkdir -p "$config_dir"
+    cp resources/switchboard.sample.ini "$config"
+    chmod 600 "$config"
+    echo "run.sh: created $config from resources/switchboard.sample.ini" >&2
 fi
 
 has_display() {

@@ -10,6 +10,9 @@ using dialoginfo::Lamp;
 
 namespace {
 
+// The reason the built-in server gives an extension's status while it has no binding.
+constexpr char kNotRegisteredReason[] = "not registered";
+
 // The user part of a SIP/tel URI ("sip:202@pbx;x=y" → "202"), or the text as it is when
 // it has none: the tile shows numbers the way a receptionist dials them.
 QString userPartOf(const QString& uri) {
@@ -138,6 +141,9 @@ QString BoardModel::offlineDetail(const board::ExtensionState& state) const {
         case State::Retrying:
             return why.isEmpty() ? tr("Retrying") : tr("Retrying: %1").arg(why);
         case State::Unavailable:
+            // Built-in server mode: a known user without a binding (app/server_board_bridge)
+            // is simply not there now, which is not a failure to monitor it.
+            if (s.reason == kNotRegisteredReason) return tr("Not registered");
             return why.isEmpty() ? tr("Cannot be monitored")
                                  : tr("Cannot be monitored: %1").arg(why);
         case State::Terminated:

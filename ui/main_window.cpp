@@ -19,6 +19,7 @@
 #include "ui/board_model.h"
 #include "ui/board_view.h"
 #include "ui/directory_dialog.h"
+#include "ui/server_panel.h"
 #include "ui/sip_trace_dock.h"
 #include "ui/sip_trace_feed.h"
 #include "ui/tile_delegate.h"
@@ -87,6 +88,7 @@ MainWindow::MainWindow(board::Console& console, QWidget* parent)
       m_registration(new RegistrationIndicator(this)),
       m_traceFeed(new SipTraceFeed(this)),
       m_traceDock(nullptr),
+      m_serverPanel(nullptr),
       m_lightPalette(QApplication::palette()) {
     setWindowTitle(tr("Switchboard"));
     setAttribute(Qt::WA_WindowPropagation);  // dialogs and menus follow the dark palette
@@ -128,6 +130,12 @@ MainWindow::MainWindow(board::Console& console, QWidget* parent)
     m_traceDock = new SipTraceDock(*m_traceFeed, this);
     addDockWidget(Qt::BottomDockWidgetArea, m_traceDock);
     m_traceDock->hide();
+    // Both docks are for administrators and share the bottom area as tabs when both are
+    // open, so that neither squeezes the other (nor the board) into a strip.
+    m_serverPanel = new ServerPanel(this);
+    addDockWidget(Qt::BottomDockWidgetArea, m_serverPanel);
+    tabifyDockWidget(m_traceDock, m_serverPanel);
+    m_serverPanel->hide();
 
     m_registration->setObjectName(QStringLiteral("registrationIndicator"));
     m_subscribed->setObjectName(QStringLiteral("subscribedCount"));
@@ -226,6 +234,13 @@ void MainWindow::createMenus() {
     trace->setText(tr("SIP &trace"));
     trace->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T));
     view->addAction(trace);
+    m_serverPanelAction = m_serverPanel->toggleViewAction();
+    m_serverPanelAction->setObjectName(QStringLiteral("serverPanelAction"));
+    m_serverPanelAction->setText(tr("Server &panel"));
+    m_serverPanelAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+    // Client mode has no server to show.
+    m_serverPanelAction->setEnabled(m_serverMode);
+    view->addAction(m_serverPanelAction);
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* about = help->addAction(tr("&About Switchboard"));
@@ -235,7 +250,25 @@ void MainWindow::createMenus() {
 }
 
 void MainWindow::showRegistration(const RegistrationIndicator::Status& status) {
+    using State = RegistrationIndicator::State;
+    // The built-in server registers nowhere: "no account" is its normal state, not news.
+    if (m_serverMode &&
+        (status.state == State::NotConfigured || status.state == State::Unregistered))
+        return;
     m_registration->setStatus(status);
+}
+
+void MainWindow::showServerMode(const QString& domain, const QStringList& listenAddresses) {
+    m_serverMode = true;
+    RegistrationIndicator::Status server;
+    server.state = RegistrationIndicator::State::Server;
+    server.domain = domain;
+    m_registration->setStatus(server);
+    showListenAddresses(listenAddresses);
+    m_serverPanel->setServerInfo(domain, listenAddresses);
+    m_serverPanelAction->setEnabled(true);
+    m_serverPanel->show();
+    updateSubscribedCount();
 }
 
 void MainWindow::showListenAddresses(const QStringList& addresses) {
@@ -319,9 +352,10 @@ void MainWindow::updateBoardState() {
 
 void MainWindow::updateSubscribedCount() {
     const int total = m_console.monitoredCount();
-    m_subscribed->setText(
-        total == 0 ? QString()
-                   : tr("%1 of %2 subscribed").arg(m_console.subscribedCount()).arg(total));
+    // In server mode an extension's "subscription" is its registration (a binding).
+    const QString text = m_serverMode ? tr("%1 of %2 registered") : tr("%1 of %2 subscribed");
+    m_subscribed->setText(total == 0 ? QString()
+                                     : text.arg(m_console.subscribedCount()).arg(total));
 }
 
 void MainWindow::clearFilter() {

@@ -11,6 +11,7 @@
 #include "ui/registration_indicator.h"
 #include "ui/sip_trace_feed.h"
 
+class QAction;
 class QLineEdit;
 class QStackedWidget;
 class QTabBar;
@@ -20,12 +21,14 @@ namespace sb::ui {
 class BoardFilterProxy;
 class BoardModel;
 class BoardView;
+class ServerPanel;
 class SipTraceDock;
 
 // The console's window: the board of extension tiles (groups as tabs, type-to-filter),
 // the registration state and "N of M subscribed" in the status bar, and the SIP trace
-// dock for administrators. Everything on the board comes from board::Console through
-// BoardModel; the window never talks SIP.
+// dock for administrators; in built-in server mode also the server panel (bindings and
+// live calls). Everything on the board comes from board::Console through BoardModel; the
+// window never talks SIP.
 class MainWindow final : public QMainWindow {
     Q_OBJECT
 public:
@@ -38,6 +41,12 @@ public:
     // The SIP trace sink for the transports (redacts; records while the dock is open).
     SipTraceFeed* sipTrace() const { return m_traceFeed; }
     SipTraceDock* sipTraceDock() const { return m_traceDock; }
+
+    // The built-in server's panel: hidden, and its View-menu action disabled, until
+    // showServerMode(). The application pushes its rows.
+    ServerPanel* serverPanel() const { return m_serverPanel; }
+    QAction* serverPanelAction() const { return m_serverPanelAction; }
+    bool isServerMode() const { return m_serverMode; }
 
     BoardModel* boardModel() const { return m_model; }
     BoardFilterProxy* boardProxy() const { return m_proxy; }
@@ -52,6 +61,11 @@ public:
 public slots:
     void showRegistration(const sb::ui::RegistrationIndicator::Status& status);
     void showListenAddresses(const QStringList& addresses);
+    // The console runs its own SIP server for `domain`: the status bar says so instead
+    // of a registration, the board counts registered extensions, and the server panel
+    // is shown (Ctrl+Shift+S toggles it). Registration statuses that only say "no
+    // account" (NotConfigured, Unregistered) are ignored from then on.
+    void showServerMode(const QString& domain, const QStringList& listenAddresses);
     void setDarkPalette(bool dark);
     void setTileScaleStep(int step);
     // Opens the directory settings dialog; on OK the new list goes to the console and
@@ -94,9 +108,12 @@ private:
     RegistrationIndicator* m_registration;
     SipTraceFeed* m_traceFeed;
     SipTraceDock* m_traceDock;
+    ServerPanel* m_serverPanel;
+    QAction* m_serverPanelAction = nullptr;
     QPalette m_lightPalette;
     bool m_dark = false;
     bool m_quitting = false;
+    bool m_serverMode = false;
 };
 
 }  // namespace sb::ui

@@ -27,7 +27,7 @@ void RegistrationIndicator::setStatus(const Status& status) {
     const QString sentence = describe(status);
     m_text->setText(sentence);
     m_icon->setPixmap(iconFor(status.state).pixmap(kIconSize, kIconSize));
-    setAccessibleName(tr("Registration"));
+    setAccessibleName(status.state == State::Server ? tr("Server") : tr("Registration"));
     setAccessibleDescription(sentence);
     setToolTip(sentence);
 }
@@ -58,12 +58,15 @@ QString RegistrationIndicator::describe(const Status& status) const {
             }
             return tr("Registration failed: %1: %2").arg(status.aor, why);
         }
+        case State::Server:
+            return tr("Built-in server · %1").arg(status.domain);
     }
     return {};
 }
 
 QIcon RegistrationIndicator::iconFor(State state) const {
-    // Each state has its own shape (tick, cross, arrows, stop, info), not only a colour.
+    // Each state has its own shape (tick, cross, arrows, stop, info, computer), not only
+    // a colour.
     switch (state) {
         case State::NotConfigured:
             return style()->standardIcon(QStyle::SP_MessageBoxInformation);
@@ -75,6 +78,8 @@ QIcon RegistrationIndicator::iconFor(State state) const {
             return style()->standardIcon(QStyle::SP_DialogApplyButton);
         case State::Failed:
             return style()->standardIcon(QStyle::SP_MessageBoxCritical);
+        case State::Server:
+            return style()->standardIcon(QStyle::SP_ComputerIcon);
     }
     return {};
 }

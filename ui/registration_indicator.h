@@ -13,7 +13,9 @@ namespace sb::ui {
 class RegistrationIndicator final : public QWidget {
     Q_OBJECT
 public:
-    enum class State { NotConfigured, Unregistered, Registering, Registered, Failed };
+    // Server: the console runs its own SIP server and registers nowhere; the phones
+    // register to it (issue 4), so "not registered" would be wrong.
+    enum class State { NotConfigured, Unregistered, Registering, Registered, Failed, Server };
 
     // What to show; filled by the application from the registration's events.
     struct Status {
@@ -23,6 +25,7 @@ public:
         int code = 0;                    // Failed: SIP status, 0 when none arrived
         QString reason;                  // Failed: reason phrase or what happened instead
         std::optional<quint32> retryIn;  // Failed: seconds to the next attempt
+        QString domain;                  // Server: the SIP domain it serves
     };
 
     explicit RegistrationIndicator(QWidget* parent = nullptr);

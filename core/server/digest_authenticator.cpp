@@ -259,6 +259,23 @@ AuthOutcome DigestAuthenticator::failure(const sip::Message& request,
     return challenge(request, kind, std::move(reason), false, user);
 }
 
+bool DigestAuthenticator::sameResource(QByteArrayView digestUri, QByteArrayView requestUri) const {
+    digestUri = digestUri.trimmed();
+    requestUri = requestUri.trimmed();
+    if (digestUri == requestUri) return true;
+    // Phones write the resource differently: the server's address where the Request-URI
+    // has its domain, a port or ;transport added, or only the server (sipp writes
+    // sip:<server address> for every request). RFC 2617 §3.2.2.5 makes the check a SHOULD;
+    // a digest-uri that names this server for a request to this server is accepted. The
+    // nonce count still refuses a replayed answer.
+    const Result<sip::Uri> a = sip::Uri::parse(digestUri);
+    const Result<sip::Uri> b = sip::Uri::parse(requestUri);
+    if (!a || !b || !a->isSip() || !b->isSip()) return false;
+    if (sip::uriEquivalent(*a, *b)) return true;
+    return a->scheme == b->scheme && m_options.isLocal && m_options.isLocal(*a) &&
+           m_options.isLocal(*b);
+}
+
 AuthOutcome DigestAuthenticator::authenticate(const sip::Message& request,
                                               const transport::Endpoint& source, AuthHeader kind) {
     AuthOutcome outcome = [&] {
@@ -316,7 +333,7 @@ AuthOutcome DigestAuthenticator::authenticate(const sip::Message& request,
 
         // RFC 7616 §3.4.6: the digest-uri must name the resource of the request, or the
         // answer could be one captured for another request.
-        if (QByteArrayView(credentials.uri).trimmed() != request.requestUri().trimmed())
+        if (!sameResource(credentials.uri, request.requestUri()))
             return refuse(request, 400, "Digest uri does not match the Request-URI",
                           "digest uri differs from the Request-URI");
 

@@ -5,6 +5,7 @@
 #include <QString>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "server/user_store.h"
 #include "sip/digest.h"
 #include "sip/message.h"
+#include "sip/uri.h"
 #include "transport/transport.h"
 
 namespace sb::server {
@@ -64,6 +66,9 @@ public:
         QByteArray secret;  // empty: 32 random bytes (nonces do not survive a restart)
         qsizetype maxTrackedNonces = 100000;
         AuthThrottle::Options throttle;
+        // Whether a URI names this server (LocalDomains::isLocal): a digest-uri that
+        // differs from the Request-URI only in how it names us is accepted.
+        std::function<bool(const sip::Uri&)> isLocal;
     };
 
     DigestAuthenticator(const UserStore& users, base::TimerQueue& timers, base::Random& random);
@@ -97,6 +102,7 @@ private:
         base::TimePoint issuedAt{};
     };
 
+    bool sameResource(QByteArrayView digestUri, QByteArrayView requestUri) const;
     NonceCheck checkNonce(QByteArrayView nonce, base::TimePoint* issuedAt) const;
     QByteArray mac(QByteArrayView stampAndRandom) const;
     // Records `count` for `nonce`; false when it does not exceed the last count seen.

@@ -35,6 +35,7 @@ public:
     virtual bool isInvite() const = 0;
 
     void forgetUser() { m_user = nullptr; }
+    const ClientTransactionUser* user() const { return m_user; }
 
     // The request went out for the first time: start the timers.
     virtual void start() = 0;

@@ -53,7 +53,8 @@ Result<void> ServerInviteTransaction::respond(sip::Message response) {
     if (status < 300) {
         setState(State::Accepted);
         m_timerL.start(context().timeout64(), [this] { onTimerL(); });
-        m_retransmit2xx.start(context().values.t1, [this] { on2xxRetransmit(); });
+        // §13.3.1.4 retransmissions are the UAS core's; a proxy forwards the UAS's own.
+        if (!m_proxied) m_retransmit2xx.start(context().values.t1, [this] { on2xxRetransmit(); });
     } else {
         setState(State::Completed);
         // §17.2.1: Completed and Confirmed only re-send this response and wait for the
@@ -113,9 +114,11 @@ void ServerInviteTransaction::on2xxRetransmit() {
 }
 
 void ServerInviteTransaction::onTimerL() {
-    const bool acknowledged = m_ackReceived;
+    // A proxy sees the ACK only when it is on the route (Record-Route); a missing ACK is
+    // the UAS's business, which ends the session itself.
+    const bool report = !m_ackReceived && !m_proxied;
     terminate();
-    if (!acknowledged && context().serverUser) context().serverUser->onAckTimeout(id());
+    if (report && context().serverUser) context().serverUser->onAckTimeout(id());
 }
 
 void ServerInviteTransaction::stopTimers() {

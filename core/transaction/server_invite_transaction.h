@@ -16,6 +16,9 @@ namespace sb::transaction {
 // to the TU. On behalf of the UAS core, the 2xx is retransmitted here as §13.3.1.4
 // asks: T1 doubling up to T2, over any transport, until the ACK arrives; when Timer L
 // fires without one, the TU hears onAckTimeout() and should end the dialog (BYE).
+// A proxied transaction (setProxied) forwards a downstream 2xx instead: no
+// retransmissions and no onAckTimeout, only Timer L (RFC 6026 §7.1; the UAS retransmits
+// its 2xx through the proxy and the ACK goes end to end).
 class ServerInviteTransaction final : public ServerTransaction {
 public:
     ServerInviteTransaction(TransactionContext& context, TransactionId id,
@@ -29,6 +32,9 @@ public:
     // 2xx); the ACK of a non-2xx stays inside the transaction (§17.2.1).
     bool onAck();
     bool ackReceived() const { return m_ackReceived; }
+    // The TU is a proxy forwarding responses (ServerResponseOptions::proxied).
+    void setProxied() { m_proxied = true; }
+    bool isProxied() const { return m_proxied; }
 
     static constexpr base::Duration kTryingDelay{200};
 
@@ -47,6 +53,7 @@ private:
     TransactionTimer m_timerL;
     TransactionTimer m_retransmit2xx;
     bool m_ackReceived = false;
+    bool m_proxied = false;
 };
 
 }  // namespace sb::transaction

@@ -10,7 +10,10 @@ ServerNonInviteTransaction::ServerNonInviteTransaction(TransactionContext& conte
 }
 
 void ServerNonInviteTransaction::onRetransmission() {
-    if (state() == State::Proceeding || state() == State::Completed) resendLast();
+    // Completed without a final response (endWithoutResponse) absorbs: re-sending a
+    // provisional after giving up would only prolong the client's wait.
+    if (state() == State::Proceeding || (state() == State::Completed && hasFinalResponse()))
+        resendLast();
 }
 
 Result<void> ServerNonInviteTransaction::respond(sip::Message response) {
@@ -30,6 +33,19 @@ Result<void> ServerNonInviteTransaction::respond(sip::Message response) {
         m_timerJ.start(context().timeout64(), [this] { terminate(); });
     }
     return sent;
+}
+
+Result<void> ServerNonInviteTransaction::endWithoutResponse() {
+    if (state() != State::Trying && state() != State::Proceeding)
+        return fail(ErrorKind::Protocol, QStringLiteral("request already has a final response"));
+    setState(State::Completed);
+    scheduleCompact();
+    if (isReliable()) {
+        terminate();  // no retransmissions to absorb over a reliable transport
+    } else {
+        m_timerJ.start(context().timeout64(), [this] { terminate(); });
+    }
+    return {};
 }
 
 void ServerNonInviteTransaction::stopTimers() {

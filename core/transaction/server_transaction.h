@@ -53,6 +53,10 @@ public:
     virtual void onRetransmission() = 0;
     // The TU answers.
     virtual Result<void> respond(sip::Message response) = 0;
+    // The TU will not answer (RFC 4320 §4.2); only non-INVITE transactions allow it.
+    virtual Result<void> endWithoutResponse() {
+        return fail(ErrorKind::Protocol, QStringLiteral("an INVITE must be answered"));
+    }
 
     bool hasResponse() const { return m_lastStatus != 0; }
     bool hasFinalResponse() const { return m_lastStatus >= 200; }

@@ -25,7 +25,8 @@ struct TransactionLayer::Impl {
 
     // Client side.
     Result<TransactionId> startClient(sip::Message request, const transport::Endpoint& destination,
-                                      ClientTransactionUser* user, bool keepTopVia);
+                                      ClientTransactionUser* user,
+                                      const ClientRequestOptions& options);
     void sendCancel(ClientInviteTransaction& invite);
     void onResponse(const transport::IncomingMessage& incoming);
 
@@ -81,19 +82,23 @@ Result<TransactionId> TransactionLayer::sendRequest(sip::Message request,
                                                     ClientTransactionUser* user,
                                                     ClientRequestOptions options) {
     EventScope scope(d->context);
-    return d->startClient(std::move(request), destination, user, options.keepTopVia);
+    return d->startClient(std::move(request), destination, user, options);
 }
 
 Result<TransactionId> TransactionLayer::Impl::startClient(sip::Message request,
                                                           const transport::Endpoint& destination,
                                                           ClientTransactionUser* user,
-                                                          bool keepTopVia) {
+                                                          const ClientRequestOptions& options) {
     if (!request.isRequest()) return fail(ErrorKind::Protocol, QStringLiteral("not a request"));
     if (request.method() == sip::Method::Ack)
         return fail(ErrorKind::Protocol,
                     QStringLiteral("ACK starts no transaction; use sendStateless()"));
-    if (!keepTopVia) {
-        const QByteArray branch = newBranch(context.random);
+    if (!options.keepTopVia) {
+        if (!options.branch.isEmpty() && !options.branch.startsWith(sip::kMagicCookie))
+            return fail(ErrorKind::Protocol,
+                        QStringLiteral("a branch must start with the magic cookie"));
+        const QByteArray branch =
+            options.branch.isEmpty() ? newBranch(context.random) : options.branch;
         request.prependHeader(sip::HeaderId::Via,
                               viaValue(context.transport.localEndpoint(destination.protocol),
                                        destination.protocol, branch));
@@ -146,7 +151,9 @@ void TransactionLayer::Impl::sendCancel(ClientInviteTransaction& invite) {
     sip::Message cancel = makeCancel(invite.request(), invite.cancelReason());
     // The CANCEL is a transaction of its own whose answer nobody waits for; the INVITE
     // ends with the far side's 487 (or with the timeout noteCancelSent() starts).
-    auto started = startClient(std::move(cancel), invite.destination(), nullptr, true);
+    ClientRequestOptions keepVia;
+    keepVia.keepTopVia = true;
+    auto started = startClient(std::move(cancel), invite.destination(), nullptr, keepVia);
     if (!started) {
         qCDebug(lcTransaction) << "CANCEL for" << invite.id()
                                << "not sent:" << started.error().reason;
@@ -158,6 +165,13 @@ void TransactionLayer::Impl::sendCancel(ClientInviteTransaction& invite) {
 void TransactionLayer::forget(TransactionId id) {
     auto it = d->clients.find(id);
     if (it != d->clients.end()) it->second->forgetUser();
+}
+
+void TransactionLayer::forgetUser(const ClientTransactionUser* user) {
+    if (!user) return;
+    for (auto& [id, transaction] : d->clients) {
+        if (transaction->user() == user) transaction->forgetUser();
+    }
 }
 
 void TransactionLayer::Impl::onResponse(const transport::IncomingMessage& incoming) {
@@ -312,13 +326,16 @@ void TransactionLayer::Impl::onCancelRequest(transport::IncomingMessage&& incomi
         context.serverUser->onCancel(invite->id(), cancel.incoming());
 }
 
-Result<void> TransactionLayer::sendResponse(TransactionId serverId, sip::Message response) {
+Result<void> TransactionLayer::sendResponse(TransactionId serverId, sip::Message response,
+                                            ServerResponseOptions options) {
     EventScope scope(d->context);
     auto it = d->servers.find(serverId);
     if (it == d->servers.end() || it->second->isTerminated())
         return fail(ErrorKind::Protocol, QStringLiteral("no such server transaction"));
     ServerTransaction& transaction = *it->second;
     if (!response.isResponse()) return fail(ErrorKind::Protocol, QStringLiteral("not a response"));
+    if (options.proxied && transaction.isInvite())
+        static_cast<ServerInviteTransaction&>(transaction).setProxied();
     const bool final = response.statusCode() >= 200;
     const bool success = response.statusCode() >= 200 && response.statusCode() < 300;
     auto sent = transaction.respond(std::move(response));
@@ -343,6 +360,14 @@ Result<void> TransactionLayer::sendResponse(TransactionId serverId, sip::Message
     return sent;
 }
 
+Result<void> TransactionLayer::endWithoutResponse(TransactionId serverId) {
+    EventScope scope(d->context);
+    auto it = d->servers.find(serverId);
+    if (it == d->servers.end() || it->second->isTerminated())
+        return fail(ErrorKind::Protocol, QStringLiteral("no such server transaction"));
+    return it->second->endWithoutResponse();
+}
+
 const sip::Message* TransactionLayer::serverRequest(TransactionId serverId) const {
     auto it = d->servers.find(serverId);
     if (it == d->servers.end() || !it->second->hasRequest()) return nullptr;
@@ -351,12 +376,19 @@ const sip::Message* TransactionLayer::serverRequest(TransactionId serverId) cons
 
 // ---- outside transactions ---------------------------------------------------------
 
-Result<transport::Endpoint> TransactionLayer::sendStateless(
-    sip::Message request, const transport::Endpoint& destination) {
-    if (!request.has(sip::HeaderId::Via)) {
+Result<transport::Endpoint> TransactionLayer::sendStateless(sip::Message request,
+                                                            const transport::Endpoint& destination,
+                                                            StatelessRequestOptions options) {
+    if (!request.isRequest()) return fail(ErrorKind::Protocol, QStringLiteral("not a request"));
+    if (!options.branch.isEmpty() && !options.branch.startsWith(sip::kMagicCookie))
+        return fail(ErrorKind::Protocol,
+                    QStringLiteral("a branch must start with the magic cookie"));
+    if (options.pushVia || !request.has(sip::HeaderId::Via)) {
+        const QByteArray branch =
+            options.branch.isEmpty() ? newBranch(d->context.random) : options.branch;
         request.prependHeader(sip::HeaderId::Via,
                               viaValue(d->context.transport.localEndpoint(destination.protocol),
-                                       destination.protocol, newBranch(d->context.random)));
+                                       destination.protocol, branch));
     }
     if (!request.has(sip::HeaderId::MaxForwards))
         request.addHeader(sip::HeaderId::MaxForwards, "70");

@@ -87,6 +87,29 @@ struct ClientRequestOptions {
     // Keep the request's own top Via branch (used for CANCEL, which must reuse the
     // INVITE's branch, §9.1) instead of adding a new Via.
     bool keepTopVia = false;
+    // The branch of the Via the layer adds (ignored with keepTopVia); a fresh random one
+    // when empty. A proxy that detects loops puts its loop hash in it (§16.6 step 8); it
+    // must start with the magic cookie and be unique like any other branch (§8.1.1.7).
+    QByteArray branch;
+};
+
+struct ServerResponseOptions {
+    // The response is a proxy's forwarding of a downstream response (RFC 3261 §16.7),
+    // not the answer of a UAS core. For a 2xx to INVITE the transaction then does not
+    // retransmit it (§13.3.1.4 is the UAS core's job; the proxy forwards the UAS's own
+    // retransmissions, RFC 6026 §7.1), and Timer L ends the transaction without
+    // onAckTimeout (the ACK is end to end; a proxy has no session to end).
+    bool proxied = false;
+};
+
+struct StatelessRequestOptions {
+    // Push a Via of our own on top of the request's Vias, as a proxy forwarding a request
+    // statelessly must (§16.11, e.g. the ACK for a 2xx, §16.6 step 8). Without it a Via
+    // is only added when the request has none.
+    bool pushVia = false;
+    // The branch of an added Via; a fresh random one when empty. A stateless forwarder
+    // derives it from the request so that retransmissions carry the same one (§16.11).
+    QByteArray branch;
 };
 
 // The RFC 3261 §17 transaction layer: the four state machines (INVITE / non-INVITE,
@@ -120,17 +143,30 @@ public:
 
     // The user no longer wants callbacks for `id`; the transaction itself runs on.
     void forget(TransactionId id);
+    // The same for every client transaction `user` started: a TU that goes away while
+    // some of its transactions run on (an INVITE lingers for Timer M after its 2xx).
+    void forgetUser(const ClientTransactionUser* user);
 
     // Answers a server transaction (provisional or final). A 2xx to an INVITE is
-    // retransmitted by the layer until its ACK arrives (§13.3.1.4, see onAckTimeout).
-    Result<void> sendResponse(TransactionId serverId, sip::Message response);
+    // retransmitted by the layer until its ACK arrives (§13.3.1.4, see onAckTimeout),
+    // unless options.proxied.
+    Result<void> sendResponse(TransactionId serverId, sip::Message response,
+                              ServerResponseOptions options = {});
+
+    // RFC 4320 §4.2: a non-INVITE server transaction that will get no final response (a
+    // proxy whose every branch timed out must not send 408) ends without one. It still
+    // absorbs retransmissions of the request for 64*T1 (0 over reliable transports), so
+    // they are not taken for new requests. Fails for INVITE and for transactions that
+    // already sent a final response.
+    Result<void> endWithoutResponse(TransactionId serverId);
 
     // Sent outside any transaction: ACK for a 2xx (§13.2.2.4), which the dialog layer owns.
     // A top Via with a fresh branch is added when the request has none (§17.1.1.3: the
     // 2xx ACK is a transaction of its own); an existing one is kept, so a re-sent ACK
-    // can be the same message again.
+    // can be the same message again. options.pushVia adds one on top of existing ones.
     Result<transport::Endpoint> sendStateless(sip::Message request,
-                                              const transport::Endpoint& destination);
+                                              const transport::Endpoint& destination,
+                                              StatelessRequestOptions options = {});
 
     // The request that started a server transaction (for building responses). Null once
     // the transaction has sent a final response and the event in which it did is over

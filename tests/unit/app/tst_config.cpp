@@ -118,6 +118,116 @@ private slots:
         QCOMPARE(int(config->account.proxyPort), port);
     }
 
+    // Issue 4: the built-in server is the default profile.
+    void withoutAccountTheServerRuns() {
+        const auto config = load("[monitor]\n201 = Alice\n");
+        QVERIFY2(config, qPrintable(config ? QString() : config.error().reason));
+        QVERIFY(config->server.enabled);
+        QCOMPARE(config->server.domains, QStringList{QStringLiteral("switchboard.local")});
+        QCOMPARE(config->server.realm, QStringLiteral("switchboard.local"));
+        QCOMPARE(config->subscriptions.domain, QStringLiteral("switchboard.local"));
+        // UDP and TCP on 127.0.0.1:5060 unless [sip] listen says otherwise.
+        QCOMPARE(int(config->sip.listen.size()), 2);
+        QCOMPARE(config->sip.listen[0].toString(), QStringLiteral("udp:127.0.0.1:5060"));
+        QCOMPARE(config->sip.listen[1].toString(), QStringLiteral("tcp:127.0.0.1:5060"));
+        QVERIFY(config->server.trustLoopback);
+        QCOMPARE(config->server.digestAlgorithms.front(), sb::sip::DigestAlgorithm::Md5);
+    }
+
+    void defaultConfigIsTheServerOnLoopback() {
+        const Config config = sb::app::defaultConfig();
+        QVERIFY(config.server.enabled);
+        QCOMPARE(int(config.sip.listen.size()), 2);
+        for (const auto& listen : config.sip.listen) {
+            QVERIFY(listen.address.isLoopback());
+            QCOMPARE(int(listen.port), int(sb::app::kDefaultServerPort));
+        }
+    }
+
+    void anAccountMeansClientModeUnlessTheServerIsAskedFor() {
+        auto client = load("[account]\naor = sip:a@b.c\n");
+        QVERIFY(client);
+        QVERIFY(!client->server.enabled);
+        auto both = load("[account]\naor = sip:a@b.c\n[server]\nenabled = true\n");
+        QVERIFY(both);
+        QVERIFY(both->server.enabled);
+    }
+
+    void serverKeys() {
+        const auto config = load(
+            "[sip]\nlisten = udp:127.0.0.1:5070\n"
+            "[server]\n"
+            "domain = Office.Example, 127.0.0.1\n"
+            "realm = office\n"
+            "trust_loopback = no\n"
+            "trusted_peers = 127.0.0.2, ::1\n"
+            "digest_algorithms = SHA-256, MD5\n"
+            "min_expires = 30\nmax_expires = 7200\ndefault_expires = 600\n"
+            "record_route = off\ntimer_c = 200\n"
+            "upstream = 127.0.0.3:5080\nupstream_transport = tcp\n"
+            "dialog_lifetime = 3600\n"
+            "single_dialog_watchers = 205, Grandstream\n"
+            "dummy_dialog_watchers = Yealink\n");
+        QVERIFY2(config, qPrintable(config ? QString() : config.error().reason));
+        QVERIFY2(config->warnings.isEmpty(), qPrintable(config->warnings.join(QLatin1Char('\n'))));
+        const sb::app::ServerConfig& server = config->server;
+        QCOMPARE(server.domains,
+                 (QStringList{QStringLiteral("office.example"), QStringLiteral("127.0.0.1")}));
+        QCOMPARE(server.realm, QStringLiteral("office"));
+        QVERIFY(!server.trustLoopback);
+        QCOMPARE(int(server.trustedPeers.size()), 2);
+        QCOMPARE(server.digestAlgorithms.front(), sb::sip::DigestAlgorithm::Sha256);
+        QCOMPARE(server.minExpires, 30u);
+        QCOMPARE(server.maxExpires, 7200u);
+        QCOMPARE(server.defaultExpires, 600u);
+        QVERIFY(!server.recordRoute);
+        QCOMPARE(server.timerC, 200u);
+        QCOMPARE(server.upstreamHost, QStringLiteral("127.0.0.3"));
+        QCOMPARE(int(server.upstreamPort), 5080);
+        QCOMPARE(server.upstreamTransport, Protocol::Tcp);
+        QCOMPARE(server.dialogLifetime, 3600u);
+        QCOMPARE(server.singleDialogWatchers,
+                 (QStringList{QStringLiteral("205"), QStringLiteral("Grandstream")}));
+        QCOMPARE(server.dummyDialogWatchers, QStringList{QStringLiteral("Yealink")});
+        QCOMPARE(config->subscriptions.domain, QStringLiteral("office.example"));
+        QCOMPARE(int(config->sip.listen.size()), 1);
+    }
+
+    void badServerValues_data() {
+        QTest::addColumn<QByteArray>("ini");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("timer c too short")
+            << QByteArray("[server]\ntimer_c = 60\n") << QStringLiteral("[server] timer_c:");
+        QTest::newRow("min above max")
+            << QByteArray("[server]\nmin_expires = 600\nmax_expires = 60\n")
+            << QStringLiteral("[server] min_expires: 600 is more than max_expires (60)");
+        QTest::newRow("default outside") << QByteArray("[server]\ndefault_expires = 10\n")
+                                         << QStringLiteral("[server] default_expires:");
+        QTest::newRow("algorithm")
+            << QByteArray("[server]\ndigest_algorithms = SHA-512\n")
+            << QStringLiteral("[server] digest_algorithms: 'SHA-512' is not one of: MD5, SHA-256");
+        QTest::newRow("peer") << QByteArray("[server]\ntrusted_peers = pbx.example\n")
+                              << QStringLiteral(
+                                     "[server] trusted_peers: 'pbx.example' is not an IP address");
+        QTest::newRow("upstream name")
+            << QByteArray("[server]\nupstream = pbx.example:5060\n")
+            << QStringLiteral(
+                   "[server] upstream: 'pbx.example:5060': the host must be an IP address");
+        QTest::newRow("enabled") << QByteArray("[server]\nenabled = maybe\n")
+                                 << QStringLiteral(
+                                        "[server] enabled: 'maybe' is not true or false");
+        QTest::newRow("domain") << QByteArray("[server]\ndomain = a b\n")
+                                << QStringLiteral(
+                                       "[server] domain: 'a b' is not a host name or address");
+    }
+
+    void badServerValues() {
+        QFETCH(QByteArray, ini);
+        QFETCH(QString, expected);
+        const QString text = problems(ini);
+        QVERIFY2(text.contains(expected), qPrintable(text));
+    }
+
     void missingFile() {
         const sb::Result<Config> config = loadConfig(m_dir.filePath(QStringLiteral("nope.ini")));
         QVERIFY(!config);
@@ -236,13 +346,23 @@ private slots:
         QCOMPARE(address->toString(), normalised);
     }
 
+    void sampleConfigIsValid_data() {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<bool>("server");
+        QTest::newRow("server") << QStringLiteral("switchboard.sample.ini") << true;
+        QTest::newRow("client") << QStringLiteral("switchboard-client.sample.ini") << false;
+    }
+
     void sampleConfigIsValid() {
-        // The documented sample must load cleanly: README and run.sh use it.
-        const QString path = qEnvironmentVariable("SB_SOURCE_DIR") +
-                             QStringLiteral("/resources/switchboard.sample.ini");
+        // The documented samples must load cleanly: README and run.sh use them.
+        QFETCH(QString, file);
+        QFETCH(bool, server);
+        const QString path =
+            qEnvironmentVariable("SB_SOURCE_DIR") + QStringLiteral("/resources/") + file;
         const sb::Result<Config> config = loadConfig(path);
         QVERIFY2(config, qPrintable(config ? QString() : config.error().reason));
         QVERIFY2(config->warnings.isEmpty(), qPrintable(config->warnings.join(QLatin1Char('\n'))));
+        QCOMPARE(config->server.enabled, server);
     }
 };
 

@@ -84,6 +84,37 @@ private slots:
         QVERIFY(command.error.contains(QStringLiteral("longer than")));
     }
 
+    void startedEventInServerMode() {
+        const QJsonObject event = parseLine(
+            toLine(startedEvent(QStringLiteral("1.2.3"), {QStringLiteral("udp:127.0.0.1:5060")},
+                                QStringLiteral("server"), QStringLiteral("switchboard.local"))));
+        QCOMPARE(event.value("event").toString(), QStringLiteral("started"));
+        QCOMPARE(event.value("mode").toString(), QStringLiteral("server"));
+        QCOMPARE(event.value("domain").toString(), QStringLiteral("switchboard.local"));
+        QCOMPARE(event.value("listen").toArray().size(), 1);
+    }
+
+    void bindingEvent_() {
+        sb::app::BindingView binding;
+        binding.contact = QStringLiteral("sip:201@127.0.0.1:5062");
+        binding.source = QStringLiteral("udp:127.0.0.1:5062");
+        binding.expiresIn = 299;
+        binding.userAgent = QStringLiteral("Linphone");
+        const QJsonObject event = parseLine(toLine(bindingEvent(QStringLiteral("201"), {binding})));
+        QCOMPARE(event.value("event").toString(), QStringLiteral("binding"));
+        QCOMPARE(event.value("user").toString(), QStringLiteral("201"));
+        QCOMPARE(event.value("registered").toBool(), true);
+        const QJsonObject contact = event.value("contacts").toArray().at(0).toObject();
+        QCOMPARE(contact.value("contact").toString(), binding.contact);
+        QCOMPARE(contact.value("source").toString(), binding.source);
+        QCOMPARE(contact.value("expires").toInt(), 299);
+        QCOMPARE(contact.value("user_agent").toString(), QStringLiteral("Linphone"));
+
+        const QJsonObject gone = parseLine(toLine(bindingEvent(QStringLiteral("201"), {})));
+        QCOMPARE(gone.value("registered").toBool(), false);
+        QVERIFY(gone.value("contacts").toArray().isEmpty());
+    }
+
     void startedEvent_() {
         const QByteArray line =
             toLine(startedEvent(QStringLiteral("1.2.3"), {QStringLiteral("udp:127.0.0.1:5000"),

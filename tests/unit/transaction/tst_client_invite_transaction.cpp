@@ -438,6 +438,86 @@ private slots:
         QCOMPARE(f.layer.clientTransactionCount(), 2u);
     }
 
+    void branchMayBeGiven() {
+        // A loop-detecting proxy chooses its branch (§16.6 step 8).
+        Fixture f;
+        transaction::ClientRequestOptions options;
+        options.branch = "z9hG4bKsb0123456789abcdef.xyz";
+        auto id = f.layer.sendRequest(outgoingRequest(sip::Method::Invite), peerEndpoint(), &f.user,
+                                      options);
+        QVERIFY(id.has_value());
+        QCOMPARE(f.sentInvite().message.topVia()->branch(),
+                 QByteArrayView("z9hG4bKsb0123456789abcdef.xyz"));
+        f.respond(180);
+        QCOMPARE(f.user.count(Event::Provisional), 1);  // matched by that branch
+        // The CANCEL reuses it (§9.1).
+        f.layer.cancelInvite(*id);
+        QCOMPARE(f.transport.lastRequest(sip::Method::Cancel)->message.topVia()->branch(),
+                 QByteArrayView("z9hG4bKsb0123456789abcdef.xyz"));
+        // A second transaction with the same branch is refused, and one without the cookie.
+        QVERIFY(!f.layer
+                     .sendRequest(outgoingRequest(sip::Method::Invite, 2), peerEndpoint(), &f.user,
+                                  options)
+                     .has_value());
+        options.branch = "no-cookie";
+        QVERIFY(!f.layer
+                     .sendRequest(outgoingRequest(sip::Method::Invite, 3), peerEndpoint(), &f.user,
+                                  options)
+                     .has_value());
+        QCOMPARE(f.transport.countRequests(sip::Method::Invite), 1);
+    }
+
+    void forgetUserSilencesAllItsTransactions() {
+        Fixture f;
+        RecordingClientUser other;
+        f.invite();
+        auto second =
+            f.layer.sendRequest(outgoingRequest(sip::Method::Invite, 2), peerEndpoint(), &f.user);
+        QVERIFY(second.has_value());
+        auto third =
+            f.layer.sendRequest(outgoingRequest(sip::Method::Invite, 3), peerEndpoint(), &other);
+        QVERIFY(third.has_value());
+        f.layer.forgetUser(&f.user);
+        for (const SentMessage& invite : f.transport.requests(sip::Method::Invite))
+            QVERIFY(f.transport.respond(invite, 180, "bob-1").has_value());
+        QCOMPARE(f.user.events.size(), 0u);
+        QCOMPARE(other.count(Event::Provisional), 1);
+        QCOMPARE(f.layer.clientTransactionCount(), 3u);  // they run on
+    }
+
+    void statelessRequestKeepsOrPushesAVia() {
+        // §13.2.2.4: a UA's ACK keeps its own Via; §16.11: a proxy pushes its own on top.
+        Fixture f;
+        sip::Message ack = outgoingRequest(sip::Method::Ack);
+        ack.addHeader(sip::HeaderId::Via, "SIP/2.0/UDP 127.0.0.3:5080;branch=z9hG4bK-up;rport");
+        QVERIFY(f.layer.sendStateless(ack, peerEndpoint()).has_value());
+        QCOMPARE(f.transport.lastRequest(sip::Method::Ack)->message.count(sip::HeaderId::Via), 1);
+        QCOMPARE(f.transport.lastRequest(sip::Method::Ack)->message.topVia()->branch(),
+                 QByteArrayView("z9hG4bK-up"));
+
+        transaction::StatelessRequestOptions push;
+        push.pushVia = true;
+        push.branch = "z9hG4bKsb-ack-1";
+        QVERIFY(f.layer.sendStateless(ack, peerEndpoint(), push).has_value());
+        const sip::Message& forwarded = f.transport.lastRequest(sip::Method::Ack)->message;
+        auto vias = forwarded.vias();
+        QVERIFY(vias.has_value());
+        QCOMPARE(vias->size(), 2u);
+        QCOMPARE(vias->at(0).branch(), QByteArrayView("z9hG4bKsb-ack-1"));
+        QCOMPARE(vias->at(0).host, QByteArrayView("127.0.0.1"));  // filled by the transport
+        QVERIFY(vias->at(0).hasRport());
+        QCOMPARE(vias->at(1).branch(), QByteArrayView("z9hG4bK-up"));
+
+        push.branch.clear();  // a fresh one
+        QVERIFY(f.layer.sendStateless(ack, peerEndpoint(), push).has_value());
+        auto fresh = f.transport.lastRequest(sip::Method::Ack)->message.topVia();
+        QVERIFY(fresh->hasMagicCookie());
+        QVERIFY(fresh->branch() != QByteArrayView("z9hG4bK-up"));
+        push.branch = "bad";
+        QVERIFY(!f.layer.sendStateless(ack, peerEndpoint(), push).has_value());
+        QCOMPARE(f.layer.clientTransactionCount(), 0u);
+    }
+
     void ackIsNotATransaction() {
         Fixture f;
         auto id = f.layer.sendRequest(outgoingRequest(sip::Method::Ack), peerEndpoint(), &f.user);

@@ -231,6 +231,59 @@ private slots:
         QCOMPARE(f.transport.countResponses(200), 2);
     }
 
+    void proxiedTwoXxIsNotRetransmitted() {
+        // A proxy forwards the UAS's 2xx (ServerResponseOptions::proxied): §13.3.1.4
+        // retransmission is the UAS core's job, the ACK goes end to end, so neither
+        // retransmissions nor onAckTimeout come from the transaction (RFC 6026 §7.1).
+        Fixture f;
+        const auto id = f.receiveInvite();
+        const sip::Message* request = f.layer.serverRequest(id);
+        QVERIFY(request);
+        transaction::ServerResponseOptions proxied;
+        proxied.proxied = true;
+        QVERIFY(f.layer.sendResponse(id, sip::makeResponse(*request, 200, {}, "bob-1"), proxied)
+                    .has_value());
+        f.clock.advance(base::Duration(5'000));
+        QCOMPARE(f.transport.countResponses(200), 1);
+        // The UAS's retransmission (or another fork's 2xx) is forwarded again.
+        QVERIFY(f.layer.sendResponse(id, sip::makeResponse(*request, 200, {}, "bob-2"), proxied)
+                    .has_value());
+        QCOMPARE(f.transport.countResponses(200), 2);
+        f.inject(incomingRequest(sip::Method::Invite));  // absorbed in Accepted
+        QCOMPARE(f.transport.countResponses(200), 2);
+        f.clock.advance(base::Duration(30'000));  // Timer L (64*T1) ends it, no ACK seen
+        QCOMPARE(f.layer.serverTransactionCount(), 0u);
+        QVERIFY(f.server.ackTimeouts.empty());
+        QCOMPARE(f.transport.countResponses(200), 2);
+    }
+
+    void proxiedTransactionStillPassesTheAck() {
+        Fixture f;
+        const auto id = f.receiveInvite();
+        const sip::Message* request = f.layer.serverRequest(id);
+        transaction::ServerResponseOptions proxied;
+        proxied.proxied = true;
+        QVERIFY(f.layer.sendResponse(id, sip::makeResponse(*request, 200, {}, "alice-1"), proxied)
+                    .has_value());
+        f.inject(Fixture::ackFor2xx());
+        QCOMPARE(f.server.acks.size(), 1u);  // the proxy forwards it along the route
+    }
+
+    void proxiedFailureBehavesAsUsual() {
+        // Only the 2xx handling differs: a 3xx-6xx is hop by hop (§16.7 step 6).
+        Fixture f;
+        const auto id = f.receiveInvite();
+        const sip::Message* request = f.layer.serverRequest(id);
+        transaction::ServerResponseOptions proxied;
+        proxied.proxied = true;
+        QVERIFY(f.layer.sendResponse(id, sip::makeResponse(*request, 486, {}, "alice-1"), proxied)
+                    .has_value());
+        f.clock.advance(base::Duration(600));
+        QCOMPARE(f.transport.countResponses(486), 2);  // Timer G
+        f.clock.advance(base::Duration(40'000));
+        QCOMPARE(f.server.ackTimeouts, std::vector<transaction::TransactionId>{id});  // Timer H
+    }
+
     void tuMayRetransmitTheTwoXxItself() {
         Fixture f;
         const auto id = f.receiveInvite();

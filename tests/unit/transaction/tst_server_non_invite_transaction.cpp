@@ -88,6 +88,50 @@ private slots:
         QVERIFY(f.server.requests[1].id != id);
     }
 
+    void endWithoutResponseAbsorbsUntilTimerJ() {
+        // RFC 4320 §4.2: a proxy whose branches all timed out sends no 408; the
+        // transaction still absorbs retransmissions (no new request for the TU) for 64*T1.
+        Fixture f;
+        const auto id = f.receive();
+        QVERIFY(f.layer.endWithoutResponse(id).has_value());
+        QVERIFY(f.layer.serverRequest(id) == nullptr);
+        f.inject(incomingRequest(sip::Method::Options));
+        QCOMPARE(f.server.requests.size(), 1u);
+        QCOMPARE(f.transport.sent().size(), 0u);
+        QVERIFY(!f.answer(id, 200).has_value());  // and no answer later
+        QVERIFY(!f.layer.endWithoutResponse(id).has_value());
+        f.clock.advance(base::Duration(31'999));
+        QCOMPARE(f.layer.serverTransactionCount(), 1u);
+        f.clock.advance(base::Duration(1));
+        QCOMPARE(f.layer.serverTransactionCount(), 0u);
+        QCOMPARE(f.transport.sent().size(), 0u);
+    }
+
+    void endWithoutResponseAfterAProvisionalSendsNothingMore() {
+        Fixture f;
+        const auto id = f.receive();
+        QVERIFY(f.answer(id, 100).has_value());
+        QVERIFY(f.layer.endWithoutResponse(id).has_value());
+        f.inject(incomingRequest(sip::Method::Options));
+        QCOMPARE(f.transport.sent().size(), 1u);  // the 100 is not repeated
+    }
+
+    void endWithoutResponseOverTcpEndsAtOnce() {
+        Fixture f;
+        const auto id = f.receive(transport::Protocol::Tcp);
+        QVERIFY(f.layer.endWithoutResponse(id).has_value());
+        QCOMPARE(f.layer.serverTransactionCount(), 0u);
+    }
+
+    void inviteCannotEndWithoutResponse() {
+        Fixture f;
+        f.inject(incomingRequest(sip::Method::Invite));
+        const auto id = f.server.requests.back().id;
+        QVERIFY(!f.layer.endWithoutResponse(id).has_value());
+        QVERIFY(!f.layer.endWithoutResponse(4242).has_value());
+        QCOMPARE(f.layer.serverTransactionCount(), 1u);
+    }
+
     void reliableEndsAtOnce() {
         Fixture f;
         const auto id = f.receive(transport::Protocol::Tcp);

@@ -1,0 +1,320 @@
+#include "app/server_session.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QStandardPaths>
+#include <QTimer>
+
+#include "app/server_board_bridge.h"
+#include "app/users_section.h"
+#include "base/event_loop_timers.h"
+#include "base/log.h"
+#include "board/console.h"
+#include "server/sip_server.h"
+#include "server/user_store.h"
+#include "transaction/transaction_layer.h"
+#include "transport/sip_transport.h"
+
+namespace sb::app {
+
+namespace {
+
+server::SipServerOptions serverOptions(const Config& config) {
+    const ServerConfig& server = config.server;
+    server::SipServerOptions out;
+    out.domains = server.domains;
+    out.trustLoopback = server.trustLoopback;
+    out.trustedPeers = server.trustedPeers;
+    out.auth.realm = server.realm.toUtf8();
+    out.auth.algorithms = server.digestAlgorithms;
+    out.registrar.minExpires = server.minExpires;
+    out.registrar.maxExpires = server.maxExpires;
+    out.registrar.defaultExpires = server.defaultExpires;
+    out.proxy.recordRoute = server.recordRoute;
+    out.proxy.timerC = std::chrono::seconds(server.timerC);
+    if (!server.upstreamHost.isEmpty()) {
+        out.proxy.upstream = transport::Endpoint{
+            server.upstreamTransport, QHostAddress(server.upstreamHost), server.upstreamPort};
+    }
+    out.tracker.lifetime = std::chrono::seconds(server.dialogLifetime);
+    // Each entry names a watcher user or a piece of a User-Agent; a watcher that both
+    // lists name gets both switches.
+    auto addRule = [&out](const QString& match, server::WatcherCompat compat) {
+        out.notifier.compatRules.push_back({match, {}, compat});
+        out.notifier.compatRules.push_back({{}, match.toUtf8(), compat});
+    };
+    for (const QString& match : server.singleDialogWatchers) {
+        const bool alsoDummy = server.dummyDialogWatchers.contains(match);
+        addRule(match, server::WatcherCompat{true, alsoDummy});
+    }
+    for (const QString& match : server.dummyDialogWatchers) {
+        if (!server.singleDialogWatchers.contains(match))
+            addRule(match, server::WatcherCompat{false, true});
+    }
+    return out;
+}
+
+}  // namespace
+
+// The server's objects in construction order; destroyed in reverse.
+struct ServerSession::Core {
+    Core(const Config& config, const ServerSessionSeams& seams)
+        : ownTimers(seams.timers ? nullptr : std::make_unique<base::EventLoopTimers>()),
+          ownRandom(seams.random ? nullptr : std::make_unique<base::SystemRandom>()),
+          timers(seams.timers ? *seams.timers : *ownTimers),
+          random(seams.random ? *seams.random : *ownRandom),
+          transport(timers),
+          transactions(transport, timers, random,
+                       transaction::TimerValues{config.sip.t1, config.sip.t2, config.sip.t4}) {}
+    ~Core() {
+        bridge.reset();
+        transactions.setServerUser(nullptr);
+        server.reset();
+    }
+
+    std::unique_ptr<base::EventLoopTimers> ownTimers;
+    std::unique_ptr<base::SystemRandom> ownRandom;
+    base::TimerQueue& timers;
+    base::Random& random;
+    transport::SipTransport transport;
+    transaction::TransactionLayer transactions;
+    server::UserStore users;
+    std::unique_ptr<server::SipServer> server;
+    std::unique_ptr<ServerBoardBridge> bridge;
+    int bindingListener = 0;
+};
+
+ServerSession::ServerSession(Config config, QString configPath, ServerSessionSeams seams,
+                             QObject* parent)
+    : Session(parent),
+      m_config(std::move(config)),
+      m_configPath(std::move(configPath)),
+      m_seams(seams) {}
+
+ServerSession::~ServerSession() {
+    if (m_core && m_core->server)
+        m_core->server->bindings().removeListener(m_core->bindingListener);
+}
+
+void ServerSession::setSipTrace(base::SipTrace* trace) {
+    m_trace = trace;
+    if (m_core) m_core->transport.setTrace(trace);
+}
+
+void ServerSession::setBoard(board::Console* console) {
+    m_board = console;
+}
+
+QString ServerSession::bindingsPath() const {
+    if (!m_config.server.bindingsFile.isEmpty()) {
+        if (QDir::isAbsolutePath(m_config.server.bindingsFile) || m_configPath.isEmpty())
+            return m_config.server.bindingsFile;
+        return QFileInfo(m_configPath).dir().filePath(m_config.server.bindingsFile);
+    }
+    if (!m_configPath.isEmpty())
+        return QFileInfo(m_configPath).dir().filePath(QStringLiteral("bindings.json"));
+    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
+           QStringLiteral("/bindings.json");
+}
+
+Result<void> ServerSession::open() {
+    if (m_core) return {};
+    auto core = std::make_unique<Core>(m_config, m_seams);
+    core->transport.setTrace(m_trace);
+
+    // Users: only HA1 hashes, from [users] (app/users_section.h).
+    core->users.setRealm(m_config.server.realm);
+    if (!m_configPath.isEmpty()) {
+        QFile file(m_configPath);
+        if (file.open(QIODevice::ReadOnly)) {
+            const UsersSection section = parseUsersSection(file.readAll());
+            for (const QString& problem : section.problems)
+                qCWarning(lcApp).noquote() << m_configPath + QStringLiteral(": ") + problem;
+            for (const UserEntry& entry : section.users) {
+                if (auto added =
+                        core->users.addUserWithHa1(entry.user, entry.ha1Md5, entry.ha1Sha256);
+                    !added) {
+                    qCWarning(lcApp).noquote()
+                        << QStringLiteral("[users] %1: %2").arg(entry.user, added.error().reason);
+                }
+            }
+        }
+    }
+
+    for (const ListenAddress& listen : m_config.sip.listen) {
+        const transport::Endpoint local{listen.protocol, listen.address, listen.port};
+        if (const Result<transport::Endpoint> bound = core->transport.listen(local); !bound) {
+            return fail(ErrorKind::Transport,
+                        QStringLiteral("cannot listen on %1 (port %2, set by [sip] listen): %3")
+                            .arg(listen.toString())
+                            .arg(listen.port)
+                            .arg(bound.error().reason));
+        }
+    }
+
+    core->server =
+        std::make_unique<server::SipServer>(core->transactions, core->transport, core->timers,
+                                            core->random, core->users, serverOptions(m_config));
+    for (const transport::Endpoint& endpoint : core->transport.listeningEndpoints())
+        core->server->addListeningEndpoint(endpoint);
+    core->transactions.setServerUser(core->server.get());
+
+    server::BindingStore& bindings = core->server->bindings();
+    const QString path = bindingsPath();
+    if (QFileInfo::exists(path)) {
+        if (auto loaded = bindings.load(path); !loaded)
+            qCWarning(lcApp).noquote() << QStringLiteral("bindings not restored from %1: %2")
+                                              .arg(path, loaded.error().reason);
+    }
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    bindings.setAutosavePath(path);
+    core->bindingListener =
+        bindings.addListener([this](const QString& user) { reportBindings(user); });
+    // Calls change with every provisional response: one signal per loop turn is enough.
+    core->server->tracker().setChangeListener([this] {
+        if (m_callsChangePending) return;
+        m_callsChangePending = true;
+        QTimer::singleShot(0, this, [this] {
+            m_callsChangePending = false;
+            emit callsChanged();
+        });
+    });
+
+    if (m_board) {
+        // The board shows every user the server serves ([monitor] first, in its order and
+        // with its names; then the other users of [users]).
+        for (const QString& user : core->users.users()) {
+            if (m_board->state(user)) continue;
+            board::Extension extension;
+            extension.number = user;
+            extension.name = user;
+            if (auto added = m_board->monitor(extension); !added)
+                qCWarning(lcApp).noquote() << QStringLiteral("user %1 not shown on the board: %2")
+                                                  .arg(user, added.error().reason);
+        }
+        core->bridge = std::make_unique<ServerBoardBridge>(*m_board, core->server->dialogState(),
+                                                           bindings, core->server->domains());
+        core->bridge->refreshAll();
+    }
+    m_core = std::move(core);
+    return {};
+}
+
+void ServerSession::start() {
+    if (!m_core) return;
+    // Bindings restored from the file are announced like fresh ones.
+    for (const QString& user : m_core->server->bindings().registeredUsers())
+        reportBindings(user);
+}
+
+namespace {
+
+BindingView bindingView(const server::Binding& binding, base::TimePoint now) {
+    BindingView view;
+    view.contact = QString::fromUtf8(binding.contactUri);
+    view.source = binding.source.toString();
+    view.expiresIn =
+        std::chrono::duration_cast<std::chrono::seconds>(binding.expiresAt - now).count();
+    view.userAgent = QString::fromUtf8(binding.userAgent);
+    return view;
+}
+
+QString callStateName(const server::DialogTracker::CallView& call) {
+    using State = dialoginfo::DialogState;
+    switch (call.state) {
+        case State::Trying:
+        case State::Proceeding:
+            return QStringLiteral("trying");
+        case State::Early:
+            return QStringLiteral("ringing");
+        case State::Confirmed:
+            return QStringLiteral("connected");
+        case State::Terminated:
+            return QStringLiteral("ended");
+    }
+    return {};
+}
+
+}  // namespace
+
+void ServerSession::reportBindings(const QString& user) {
+    if (!m_core || !m_core->server) return;
+    const base::TimePoint now = m_core->timers.now();
+    QList<BindingView> views;
+    for (const server::Binding& binding : m_core->server->bindings().lookup(user))
+        views << bindingView(binding, now);
+    emit bindingsChanged(user, views);
+}
+
+QDateTime ServerSession::wallTime(base::TimePoint time) const {
+    const auto age = m_core->timers.now() - time;
+    return QDateTime::currentDateTimeUtc().addMSecs(-qint64(age.count()));
+}
+
+QString ServerSession::domain() const {
+    return m_config.server.domains.isEmpty() ? QString() : m_config.server.domains.constFirst();
+}
+
+QList<QPair<QString, BindingView>> ServerSession::allBindings() const {
+    QList<QPair<QString, BindingView>> out;
+    if (!m_core || !m_core->server) return out;
+    const base::TimePoint now = m_core->timers.now();
+    server::BindingStore& bindings = m_core->server->bindings();
+    QStringList users = bindings.registeredUsers();
+    users.sort();
+    for (const QString& user : users)
+        for (const server::Binding& binding : bindings.lookup(user))
+            out.append({user, bindingView(binding, now)});
+    return out;
+}
+
+QList<CallSummary> ServerSession::calls() const {
+    QList<CallSummary> out;
+    if (!m_core || !m_core->server) return out;
+    for (const server::DialogTracker::CallView& call : m_core->server->tracker().calls()) {
+        CallSummary summary;
+        summary.caller = call.callerUser.isEmpty() ? call.callerIdentity : call.callerUser;
+        summary.callerDisplay = call.callerDisplay;
+        summary.callee = call.calleeUser.isEmpty() ? call.calleeIdentity : call.calleeUser;
+        summary.calleeDisplay = call.calleeDisplay;
+        summary.state = callStateName(call);
+        summary.started = wallTime(call.started);
+        if (call.answered) summary.answered = wallTime(*call.answered);
+        out << summary;
+    }
+    return out;
+}
+
+void ServerSession::stop(base::Duration bound) {
+    if (m_stopping) return;
+    m_stopping = true;
+    if (!m_core) {
+        QTimer::singleShot(0, this, [this] { emit stopped(); });
+        return;
+    }
+    // Watchers learn that their subscriptions end (terminated NOTIFY); the bindings are
+    // saved. The NOTIFYs leave at once; a short grace lets TCP queues drain.
+    m_core->server->shutdown();
+    const base::Duration grace = std::min(bound, base::Duration(300));
+    QTimer::singleShot(grace, this, [this] { emit stopped(); });
+}
+
+QStringList ServerSession::listenAddresses() const {
+    QStringList out;
+    if (!m_core) return out;
+    for (const transport::Endpoint& endpoint : m_core->transport.listeningEndpoints())
+        out << endpoint.toString();
+    return out;
+}
+
+QStringList ServerSession::users() const {
+    return m_core ? m_core->users.users() : QStringList();
+}
+
+server::SipServer* ServerSession::server() {
+    return m_core ? m_core->server.get() : nullptr;
+}
+
+}  // namespace sb::app

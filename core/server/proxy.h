@@ -1,0 +1,165 @@
+#pragma once
+
+#include <QByteArray>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "base/random.h"
+#include "base/timer_queue.h"
+#include "server/local_domains.h"
+#include "server/location_service.h"
+#include "server/proxy_branch.h"
+#include "server/proxy_observer.h"
+#include "server/record_route.h"
+#include "sip/message.h"
+#include "transaction/transaction_layer.h"
+#include "transport/transport.h"
+
+namespace sb::server {
+
+struct ProxyOptions {
+    // §16.6 step 4: stay on the path of the dialogs that requests create (the dialog
+    // tracker needs the in-dialog requests).
+    bool recordRoute = true;
+    // §16.8: how long an INVITE branch may go without a final response after its last
+    // provisional. The RFC wants more than three minutes.
+    base::Duration timerC{std::chrono::seconds(181)};
+    // Where requests for domains that are not ours go; without it they are refused 403
+    // (no open relay).
+    std::optional<transport::Endpoint> upstream;
+    // Targets per request (all q-value groups together): bounds what one request makes
+    // the proxy hold.
+    int maxForks = 10;
+    // The host written in Record-Route; empty: the listening address of each transport
+    // (Transport::localEndpoint). Set it when listening on a wildcard address.
+    QByteArray recordRouteHost;
+    // How long an answered call is kept after its first 2xx to pass further 2xx
+    // (retransmissions, other forks) through its transactions: RFC 6026 Timers L and M,
+    // 64*T1. Later ones go statelessly (onStrayResponse).
+    base::Duration acceptedLinger{std::chrono::seconds(32)};
+    // Requests handled at once (response contexts, §16.2); beyond it new requests get
+    // 503 with Retry-After.
+    std::size_t maxResponseContexts = 20000;
+    std::chrono::seconds retryAfter{5};
+};
+
+// The built-in server's stateful proxy, RFC 3261 §16: validates requests (§16.3),
+// handles routes (§16.4), finds targets (§16.5: the location service for our domains,
+// loose routing within dialogs, the upstream for other domains), forks in parallel by
+// q-value group (§16.6), Record-Routes, selects the best response (§16.7), runs Timer C
+// (§16.8), and relays CANCEL (§16.10). Requests arrive already authenticated; the
+// dispatcher (the layer's ServerTransactionUser) hands them over.
+//
+// Every INVITE or other request it forwards has a response context keyed by its server
+// transaction; the context ends when the final response went upstream and every branch
+// is over (after a 2xx, once acceptedLinger has passed too). Nothing of a call is kept
+// beyond that.
+class Proxy final : private transaction::ClientTransactionUser {
+public:
+    Proxy(transaction::TransactionLayer& layer, transport::Transport& transport,
+          base::TimerQueue& timers, base::Random& random, const LocalDomains& domains,
+          const LocationService& location, const UserDirectory& users, ProxyOptions options = {});
+    ~Proxy() override;
+    Proxy(const Proxy&) = delete;
+    Proxy& operator=(const Proxy&) = delete;
+
+    void setObserver(ProxyObserver* observer) { m_observer = observer; }
+    // Asked for every request within a dialog (To tag) other than ACK and CANCEL before
+    // it is routed: false answers 481 (a forged or stale in-dialog request).
+    void setDialogCheck(std::function<bool(const sip::Message&)> check) {
+        m_dialogCheck = std::move(check);
+    }
+
+    // From the dispatcher (ServerTransactionUser):
+    // A request to route; `id` is its server transaction, answered here.
+    void onRequest(transaction::TransactionId id, const transport::IncomingMessage& request);
+    // The upstream CANCELled INVITE `inviteId` (the layer answered the CANCEL 200).
+    void onCancel(transaction::TransactionId inviteId, const transport::IncomingMessage& cancel);
+    // An ACK outside any transaction: the ACK for a 2xx, forwarded statelessly.
+    void onAck(const transport::IncomingMessage& ack);
+    // A response matching no client transaction: a 2xx to INVITE under our Via is
+    // forwarded statelessly (§16.7 step 1); anything else is dropped.
+    void onStrayResponse(const transport::IncomingMessage& response);
+    // Timer H of an INVITE this proxy answered with a failure: nothing to do but tidy.
+    void onAckTimeout(transaction::TransactionId inviteId);
+
+    // Statistics.
+    std::size_t callsInProgress() const;  // INVITEs not yet answered finally upstream
+    std::size_t responseContexts() const { return m_contexts.size(); }
+    std::size_t pendingBranches() const;
+    const ProxyOptions& options() const { return m_options; }
+
+private:
+    struct ResponseContext;
+    struct Target;
+    struct Routing;
+
+    // ClientTransactionUser
+    void onProvisional(transaction::TransactionId id, const sip::Message& response) override;
+    void onFinal(transaction::TransactionId id, const sip::Message& response) override;
+    void onTimeout(transaction::TransactionId id) override;
+    void onTransportError(transaction::TransactionId id, const Error& error) override;
+
+    // §16.3
+    bool isLoop(const sip::Message& request, QByteArrayView hash) const;
+    bool isOwnVia(const sip::Via& via) const;
+    // §16.5
+    // `throughUs`: a route set named us (RecordRoute::Preprocessing::cameThroughUs).
+    Routing route(const sip::Message& request, bool inDialog, bool throughUs) const;
+    Routing routeToLocalUser(const sip::Message& request, const sip::Uri& uri) const;
+    Routing routeDirectly(const sip::Uri& uri) const;
+    std::optional<transport::Endpoint> registeredFlowOf(const sip::Uri& uri) const;
+
+    // §16.6
+    void startNextGroup(ResponseContext& context);
+    void forward(ResponseContext& context, const Target& target);
+    void startTimerC(ResponseContext& context, ProxyBranch& branch);
+    void onTimerC(transaction::TransactionId serverId, BranchId branchId);
+
+    // §16.7
+    struct BranchRef {
+        transaction::TransactionId server = transaction::kNoTransaction;
+        BranchId branch = 0;
+    };
+    ResponseContext* contextOf(transaction::TransactionId clientId, ProxyBranch** branch);
+    void forwardProvisional(ResponseContext& context, const sip::Message& response);
+    void forwardSuccess(ResponseContext& context, const sip::Message& response);
+    void endBranch(ResponseContext& context, ProxyBranch& branch, int status,
+                   const sip::Message* response);
+    void endBranchLocally(ResponseContext& context, ProxyBranch& branch, int status);
+    void cancelPending(ResponseContext& context, const QByteArray& reason);
+    // Starts the next q-value group or sends the best response, once no branch is pending.
+    void advance(ResponseContext& context);
+    void sendBestResponse(ResponseContext& context);
+    void answerLocally(transaction::TransactionId id, const sip::Message& request, int status,
+                       QByteArray reason = {});
+    void sendFinal(ResponseContext& context, const sip::Message& response, bool proxied);
+    void noteFinal(ResponseContext& context, const sip::Message& response);
+    // Ends the context when nothing is left to do for it; may erase it.
+    void settle(transaction::TransactionId serverId);
+    void erase(transaction::TransactionId serverId);
+    void forwardResponseStatelessly(sip::Message response);
+
+    transaction::TransactionLayer& m_layer;
+    transport::Transport& m_transport;
+    base::TimerQueue& m_timers;
+    base::Random& m_random;
+    const LocalDomains& m_domains;
+    const LocationService& m_location;
+    const UserDirectory& m_users;
+    ProxyOptions m_options;
+    RecordRoute m_recordRoute;
+    ProxyObserver* m_observer = nullptr;
+    std::function<bool(const sip::Message&)> m_dialogCheck;
+
+    std::unordered_map<transaction::TransactionId, std::unique_ptr<ResponseContext>> m_contexts;
+    std::unordered_map<transaction::TransactionId, BranchRef> m_branchOf;  // client id → branch
+    CallId m_nextCall = 1;
+    BranchId m_nextBranch = 1;
+};
+
+}  // namespace sb::server
