@@ -135,10 +135,59 @@ private slots:
         QVERIFY(r.out.isEmpty());
     }
 
-    void headlessNeedsConfig() {
+    void headlessWithoutConfigIsTheBuiltInServerOnPort5060() {
+        // The first-run profile listens on 127.0.0.1:5060. Holding that port here makes
+        // the outcome certain: the error names the port and the setting to change.
+        QUdpSocket holder;
+        holder.bind(QHostAddress::LocalHost, 5060);  // fails when someone else holds it
         const Run r = run({QStringLiteral("--headless")}, withoutDisplay());
-        QCOMPARE(r.exitCode, 2);
-        QVERIFY(r.err.contains(QStringLiteral("--headless needs --config FILE")));
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY(r.out.isEmpty());
+        QVERIFY2(r.err.contains(QStringLiteral("cannot listen on udp:127.0.0.1:5060 (port 5060, "
+                                               "set by [sip] listen)")),
+                 qPrintable(r.err));
+    }
+
+    void serverModeStartsAndEndsAtEndOfInput() {
+        const QString path =
+            writeConfig(QStringLiteral("server.ini"),
+                        QStringLiteral("[sip]\nlisten = udp:127.0.0.1:0, tcp:127.0.0.1:0\n"
+                                       "[monitor]\n201 = Alice\n"));
+        const Run r =
+            run({QStringLiteral("--headless"), QStringLiteral("--config"), path}, withoutDisplay());
+        QCOMPARE(r.exitCode, 0);
+        const QStringList lines = r.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QVERIFY2(!lines.isEmpty(), qPrintable(r.err));
+        QVERIFY(lines.first().contains(QStringLiteral("\"mode\":\"server\"")));
+        QVERIFY(lines.first().contains(QStringLiteral("\"domain\":\"switchboard.local\"")));
+        // Nobody registered: the extension is shown as not registered.
+        QVERIFY2(r.out.contains(QStringLiteral("\"reason\":\"not registered\"")),
+                 qPrintable(r.out));
+    }
+
+    void addUserStoresOnlyHashes() {
+        const QString path = m_dir.filePath(QStringLiteral("users.ini"));
+        const Run added = run(
+            {QStringLiteral("--config"), path, QStringLiteral("--add-user"), QStringLiteral("201")},
+            withoutDisplay(), "pa55word\n");
+        QCOMPARE(added.exitCode, 0);
+        QVERIFY2(added.out.contains(QStringLiteral("user 201 added")), qPrintable(added.out));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray text = file.readAll();
+        QVERIFY(text.contains("[users]"));
+        QVERIFY(text.contains("201 = md5:"));
+        QVERIFY(text.contains("sha-256:"));
+        QVERIFY(!text.contains("pa55word"));
+
+        const Run empty = run(
+            {QStringLiteral("--config"), path, QStringLiteral("--add-user"), QStringLiteral("202")},
+            withoutDisplay(), "\n");
+        QCOMPARE(empty.exitCode, 1);
+        const Run noConfig =
+            run({QStringLiteral("--add-user"), QStringLiteral("203")}, withoutDisplay(), "x\n");
+        QCOMPARE(noConfig.exitCode, 2);
+        QVERIFY(noConfig.err.contains(QStringLiteral("need --config FILE")));
     }
 
     void invalidConfigNamesTheKeys() {
