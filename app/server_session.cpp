@@ -32,6 +32,8 @@ server::SipServerOptions serverOptions(const Config& config) {
     out.registrar.minExpires = server.minExpires;
     out.registrar.maxExpires = server.maxExpires;
     out.registrar.defaultExpires = server.defaultExpires;
+    // Restored bindings are cut to what a REGISTER could have been granted.
+    out.bindings.maxLifetime = std::chrono::seconds(server.maxExpires);
     out.proxy.recordRoute = server.recordRoute;
     out.proxy.timerC = std::chrono::seconds(server.timerC);
     if (!server.upstreamHost.isEmpty()) {

@@ -42,6 +42,10 @@ QString configuredRealm(const QString& configPath) {
         const QSettings settings(configPath, QSettings::IniFormat);
         const QString realm = settings.value(QStringLiteral("server/realm")).toString().trimmed();
         if (!realm.isEmpty()) return realm;
+        // As the server resolves it (app/config.cpp): the primary domain by default.
+        const QStringList domains = settings.value(QStringLiteral("server/domain")).toStringList();
+        if (!domains.isEmpty() && !domains.constFirst().trimmed().isEmpty())
+            return domains.constFirst().trimmed().toLower();
     }
     return QString::fromLatin1(kDefaultRealm);
 }

@@ -241,7 +241,7 @@ void DialogNotifier::subscribeInitial(transaction::TransactionId id,
     const std::optional<quint32> expires = grantedExpires(id, request);
     if (!expires) return;
 
-    const QString subscriber = subscriberKey(watcherUser, incoming.source);
+    const QString subscriber = subscriberKey(watcherUser, incoming);
     if (m_watchers.size() >= m_options.maxWatchers) {
         qCWarning(lcServer) << "dialog notifier full:" << m_watchers.size() << "subscriptions";
         reject(id, request, 503, "Too Many Subscriptions",
@@ -414,9 +414,14 @@ WatcherCompat DialogNotifier::compatFor(const QString& watcherUser,
 }
 
 QString DialogNotifier::subscriberKey(const QString& watcherUser,
-                                      const transport::Endpoint& source) const {
+                                      const transport::IncomingMessage& request) const {
     if (!watcherUser.isEmpty()) return QStringLiteral("user:") + watcherUser;
-    return QStringLiteral("address:") + transport::normalizedAddress(source.address).toString();
+    // A trusted source (loopback, a trusted peer) is not one subscriber: every phone on
+    // it, by its From address, has a bound of its own.
+    const Result<sip::NameAddr> from = request.message.from();
+    const QString who = from ? QString::fromUtf8(from->uri.addressOfRecord()) : QString();
+    return QStringLiteral("address:") +
+           transport::normalizedAddress(request.source.address).toString() + QLatin1Char('/') + who;
 }
 
 void DialogNotifier::startExpiry(Watcher& watcher, quint32 seconds) {

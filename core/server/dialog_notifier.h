@@ -149,7 +149,8 @@ private:
     QByteArray contactFor(const transport::IncomingMessage& request) const;
     transport::Endpoint destinationFor(const Watcher& watcher) const;
     WatcherCompat compatFor(const QString& watcherUser, const sip::Message& request) const;
-    QString subscriberKey(const QString& watcherUser, const transport::Endpoint& source) const;
+    QString subscriberKey(const QString& watcherUser,
+                          const transport::IncomingMessage& request) const;
 
     void onStoreChanged(const QString& user);
     // Sends the next NOTIFY of `watcher` (now, or when the one in flight is answered).

@@ -104,6 +104,22 @@ private slots:
         QCOMPARE(section.users[0].ha1Md5, md5Hex("202:switchboard.local:pw202"));
     }
 
+    void realmDefaultsToThePrimaryDomain() {
+        // The server's realm is [server] realm, else its first domain: the hashes must be
+        // made for that realm, or no login could ever succeed.
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("office.ini"));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("[server]\ndomain = Office.Example, 127.0.0.1\n");
+        file.close();
+        QCOMPARE(configuredRealm(path), QStringLiteral("office.example"));
+        QCOMPARE(addUser(path, QStringLiteral("204"), "pw204\n").code, 0);
+        const UsersSection section = parseUsersSection(readAll(path));
+        QCOMPARE(section.users.size(), std::size_t(1));
+        QCOMPARE(section.users[0].ha1Md5, md5Hex("204:office.example:pw204"));
+    }
+
     void lastLineWithoutNewline() {
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("switchboard.ini"));
