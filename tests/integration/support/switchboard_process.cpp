@@ -31,22 +31,58 @@ QString SwitchboardProcess::binary() {
 }
 
 Result<void> SwitchboardProcess::start(const QString& ini, const QStringList& extraArguments) {
+    if (auto written = writeConfig(ini); !written) return written;
+    return launch(extraArguments);
+}
+
+Result<void> SwitchboardProcess::writeConfig(const QString& ini) {
+    stop();
+    m_dir = std::make_unique<QTemporaryDir>();
+    if (!m_dir->isValid()) return fail(ErrorKind::Io, QStringLiteral("no temporary directory"));
+    const QString path = configPath();
+    QFile config(path);
+    if (!config.open(QIODevice::WriteOnly))
+        return fail(ErrorKind::Io, QStringLiteral("cannot write %1").arg(path));
+    config.write(ini.toUtf8());
+    config.close();
+    return {};
+}
+
+Result<void> SwitchboardProcess::addUser(const QString& user, const QByteArray& password) {
+    if (!m_dir) return fail(ErrorKind::Io, QStringLiteral("addUser before writeConfig"));
+    QProcess admin;
+    admin.setProcessChannelMode(QProcess::MergedChannels);
+    admin.start(binary(),
+                {QStringLiteral("--config"), configPath(), QStringLiteral("--add-user"), user});
+    if (!admin.waitForStarted(5000)) {
+        return fail(ErrorKind::Io,
+                    QStringLiteral("%1 did not start: %2").arg(binary(), admin.errorString()));
+    }
+    admin.write(password + '\n');
+    admin.closeWriteChannel();
+    if (!admin.waitForFinished(10000)) {
+        stopProcess(admin, 1s);
+        return fail(ErrorKind::Timeout, QStringLiteral("--add-user %1 did not end").arg(user));
+    }
+    const QString output = QString::fromUtf8(admin.readAll());
+    if (admin.exitStatus() != QProcess::NormalExit || admin.exitCode() != 0) {
+        return fail(ErrorKind::Io, QStringLiteral("--add-user %1 failed (exit %2): %3")
+                                       .arg(user)
+                                       .arg(admin.exitCode())
+                                       .arg(output));
+    }
+    return {};
+}
+
+Result<void> SwitchboardProcess::launch(const QStringList& extraArguments) {
+    if (!m_dir) return fail(ErrorKind::Io, QStringLiteral("launch before writeConfig"));
     stop();
     m_events.clear();
     m_consumed = 0;
     m_pending.clear();
     m_stderr.clear();
-    m_dir = std::make_unique<QTemporaryDir>();
-    if (!m_dir->isValid()) return fail(ErrorKind::Io, QStringLiteral("no temporary directory"));
-    const QString configPath = m_dir->filePath(QStringLiteral("switchboard.ini"));
-    QFile config(configPath);
-    if (!config.open(QIODevice::WriteOnly))
-        return fail(ErrorKind::Io, QStringLiteral("cannot write %1").arg(configPath));
-    config.write(ini.toUtf8());
-    config.close();
-
     m_process.start(binary(), QStringList{QStringLiteral("--headless"), QStringLiteral("--config"),
-                                          configPath, QStringLiteral("--sip-trace"), traceFile(),
+                                          configPath(), QStringLiteral("--sip-trace"), traceFile(),
                                           QStringLiteral("--verbose")} +
                                   extraArguments);
     if (!m_process.waitForStarted(5000)) {
@@ -58,6 +94,10 @@ Result<void> SwitchboardProcess::start(const QString& ini, const QStringList& ex
                     QStringLiteral("no \"started\" event within 10 s\n%1").arg(diagnostics()));
     }
     return {};
+}
+
+QString SwitchboardProcess::configPath() const {
+    return m_dir ? m_dir->filePath(QStringLiteral("switchboard.ini")) : QString();
 }
 
 void SwitchboardProcess::readOutput() {

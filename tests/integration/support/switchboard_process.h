@@ -34,6 +34,17 @@ public:
     // for its "started" event (bounded).
     Result<void> start(const QString& ini, const QStringList& extraArguments = {});
 
+    // In steps, for the built-in server: writeConfig() writes the configuration into a
+    // fresh temporary directory (bindings.json is kept beside it), addUser() provisions
+    // a user in it (`switchboard --config FILE --add-user USER`, password on stdin, only
+    // the HA1 is stored), launch() starts it on that file. A second launch() after the
+    // process ended (or stop()) is a restart on the same files: the events start again
+    // from empty, the SIP trace goes on.
+    Result<void> writeConfig(const QString& ini);
+    Result<void> addUser(const QString& user, const QByteArray& password);
+    Result<void> launch(const QStringList& extraArguments = {});
+    QString configPath() const;
+
     // Waits (bounded, running the event loop) for an event, looking at events not yet
     // consumed by an earlier wait; returns it and consumes it and those before it.
     std::optional<QJsonObject> waitForEvent(const Predicate& match,
