@@ -80,8 +80,21 @@ std::vector<dialoginfo::DialogInfo> DialogStateStore::dialogs(const QString& use
     std::vector<dialoginfo::DialogInfo> all;
     auto found = m_byUser.constFind(user);
     if (found == m_byUser.cend()) return all;
-    for (const Slot& slot : *found)
-        all.insert(all.end(), slot.dialogs.begin(), slot.dialogs.end());
+    // One dialog id reported by several sources (two publications of one Kamailio whose
+    // workers raced: the second PUBLISH went out before the first one's ETag came back)
+    // is one dialog: the state furthest along wins, as presence_dialoginfo decides.
+    QHash<QString, std::size_t> position;
+    for (const Slot& slot : *found) {
+        for (const dialoginfo::DialogInfo& dialog : slot.dialogs) {
+            const auto known = position.constFind(dialog.id);
+            if (known == position.cend() || dialog.id.isEmpty()) {
+                position.insert(dialog.id, all.size());
+                all.push_back(dialog);
+            } else if (dialog.state > all[*known].state) {
+                all[*known] = dialog;
+            }
+        }
+    }
     return all;
 }
 

@@ -25,7 +25,9 @@ struct PublicationOptions {
     // accepted (423 with Min-Expires below it) and the longest one granted (longer
     // requests are cut down to it).
     quint32 defaultExpires = 3600;
-    quint32 minExpires = 60;
+    // Low on purpose: Kamailio's pua_dialoginfo publishes a call's end with Expires: 11
+    // and never retries after a 423, so a higher minimum would lose every hang-up.
+    quint32 minExpires = 5;
     quint32 maxExpires = 3600;
     // Bounds on what publishers can make the server hold: new publications beyond
     // maxPublications get 503 with Retry-After, beyond maxPerEntity for one user 403.

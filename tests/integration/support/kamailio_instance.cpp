@@ -148,6 +148,8 @@ Result<void> KamailioInstance::launch(quint16 port) {
     subst(QStringLiteral("SBDOMAIN"), m_options.domain);
     subst(QStringLiteral("SBMINEXP"), QString::number(m_options.minExpires));
     subst(QStringLiteral("SBMAXEXP"), QString::number(m_options.maxExpires));
+    for (const auto& [name, value] : m_options.substitutions)
+        subst(name, value);
     if (m_options.auth) args << QStringLiteral("-A") << QStringLiteral("WITH_AUTH");
 
     // The control socket of an earlier run would make it look ready too early.

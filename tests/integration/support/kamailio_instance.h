@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -40,6 +41,9 @@ public:
         std::vector<Subscriber> subscribers;
         // A file name under tests/integration/kamailio/, or a path.
         QString config = QStringLiteral("registrar.cfg");
+        // More `--substdef=!NAME!value!` for the config, beside the harness's own SB*
+        // names (e.g. where kamailio_pua.cfg's pua sends its PUBLISHes).
+        std::vector<std::pair<QString, QString>> substitutions;
     };
 
     KamailioInstance();

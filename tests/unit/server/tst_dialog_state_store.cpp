@@ -1,0 +1,109 @@
+// Tests core/server/dialog_state_store.*: each source's slot of a user's dialogs, change
+// notifications, and one dialog id reported by two sources.
+
+#include <QTest>
+
+#include "server/dialog_state_store.h"
+
+using namespace sb;
+using dialoginfo::DialogInfo;
+using dialoginfo::DialogState;
+
+namespace {
+
+DialogInfo dialog(const QString& id, DialogState state) {
+    DialogInfo out;
+    out.id = id;
+    out.callId = QStringLiteral("call-") + id;
+    out.state = state;
+    return out;
+}
+
+QStringList idsOf(const std::vector<DialogInfo>& dialogs) {
+    QStringList out;
+    for (const DialogInfo& d : dialogs)
+        out << d.id;
+    return out;
+}
+
+}  // namespace
+
+class TstDialogStateStore : public QObject {
+    Q_OBJECT
+
+private slots:
+    void sourcesAddUpInTheOrderTheyCame() {
+        server::DialogStateStore store;
+        QStringList changes;
+        store.addListener([&](const QString& user) { changes << user; });
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("call:1"),
+                         {dialog(QStringLiteral("a"), DialogState::Early)});
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("publish:1"),
+                         {dialog(QStringLiteral("b"), DialogState::Confirmed)});
+        QCOMPARE(idsOf(store.dialogs(QStringLiteral("201"))),
+                 (QStringList{QStringLiteral("a"), QStringLiteral("b")}));
+        QCOMPARE(store.dialogCount(), std::size_t(2));
+        QCOMPARE(changes, (QStringList{QStringLiteral("201"), QStringLiteral("201")}));
+        QVERIFY(store.hasDialogs(QStringLiteral("201")));
+        QVERIFY(!store.hasDialogs(QStringLiteral("202")));
+    }
+
+    void replacingWithTheSameDialogsNotifiesNobody() {
+        server::DialogStateStore store;
+        int changes = 0;
+        store.addListener([&](const QString&) { ++changes; });
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("call:1"),
+                         {dialog(QStringLiteral("a"), DialogState::Early)});
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("call:1"),
+                         {dialog(QStringLiteral("a"), DialogState::Early)});
+        QCOMPARE(changes, 1);
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("call:1"),
+                         {dialog(QStringLiteral("a"), DialogState::Confirmed)});
+        QCOMPARE(changes, 2);
+    }
+
+    void anEmptyListOrRemovalEmptiesTheSlot() {
+        server::DialogStateStore store;
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("call:1"),
+                         {dialog(QStringLiteral("a"), DialogState::Early)});
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("call:2"),
+                         {dialog(QStringLiteral("b"), DialogState::Early)});
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("call:1"), {});
+        QCOMPARE(idsOf(store.dialogs(QStringLiteral("201"))), QStringList{QStringLiteral("b")});
+        store.removeSource(QStringLiteral("201"), QStringLiteral("call:2"));
+        QVERIFY(!store.hasDialogs(QStringLiteral("201")));
+        QVERIFY(store.users().isEmpty());
+        QCOMPARE(store.dialogCount(), std::size_t(0));
+    }
+
+    void oneDialogIdFromTwoSourcesShowsTheStateFurthestAlong() {
+        // A Kamailio's racing workers: the "trying" publication and a second publication
+        // that went on to confirmed carry the same dialog id.
+        server::DialogStateStore store;
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("publish:1"),
+                         {dialog(QStringLiteral("padi-1"), DialogState::Trying)});
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("publish:2"),
+                         {dialog(QStringLiteral("padi-1"), DialogState::Confirmed),
+                          dialog(QStringLiteral("padi-2"), DialogState::Early)});
+        const std::vector<DialogInfo> dialogs = store.dialogs(QStringLiteral("201"));
+        QCOMPARE(idsOf(dialogs), (QStringList{QStringLiteral("padi-1"), QStringLiteral("padi-2")}));
+        QCOMPARE(dialogs[0].state, DialogState::Confirmed);
+
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("publish:2"),
+                         {dialog(QStringLiteral("padi-1"), DialogState::Terminated)});
+        QCOMPARE(store.dialogs(QStringLiteral("201"))[0].state, DialogState::Terminated);
+    }
+
+    void aListenerCanLeave() {
+        server::DialogStateStore store;
+        int changes = 0;
+        const int handle = store.addListener([&](const QString&) { ++changes; });
+        store.removeListener(handle);
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("call:1"),
+                         {dialog(QStringLiteral("a"), DialogState::Early)});
+        QCOMPARE(changes, 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TstDialogStateStore)
+#include "tst_dialog_state_store.moc"
