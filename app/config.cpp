@@ -16,23 +16,13 @@ namespace {
 const QStringList kAccountKeys = {"aor", "auth_user", "password", "proxy", "transport", "expires"};
 const QStringList kSipKeys = {"listen", "t1_ms", "t2_ms", "t4_ms"};
 const QStringList kSubscriptionsKeys = {"rate", "expires", "resource_list", "domain"};
-const QStringList kServerKeys = {"enabled",
-                                 "domain",
-                                 "realm",
-                                 "trust_loopback",
-                                 "trusted_peers",
-                                 "bindings_file",
-                                 "min_expires",
-                                 "max_expires",
-                                 "default_expires",
-                                 "record_route",
-                                 "timer_c",
-                                 "upstream",
-                                 "upstream_transport",
-                                 "dialog_lifetime",
-                                 "single_dialog_watchers",
-                                 "dummy_dialog_watchers",
-                                 "digest_algorithms"};
+const QStringList kServerKeys = {
+    "enabled", "domain", "realm", "trust_loopback", "trusted_peers", "bindings_file", "min_expires",
+    "max_expires", "default_expires", "record_route",
+    // An IP address for Record-Route and the notifier's
+    // Contact on a wildcard listener (phones must reach it).
+    "record_route_host", "timer_c", "upstream", "upstream_transport", "dialog_lifetime",
+    "single_dialog_watchers", "dummy_dialog_watchers", "digest_algorithms"};
 
 std::optional<transport::Protocol> protocolOf(const QString& name) {
     const QString lower = name.trimmed().toLower();
@@ -281,6 +271,27 @@ void readServer(QSettings& settings, Config& config, Problems& problems) {
     }
     if (const auto value = readBool(settings, s, QStringLiteral("record_route"), problems))
         server.recordRoute = *value;
+    if (const auto host = readString(settings, s, QStringLiteral("record_route_host"), problems);
+        host && !host->trimmed().isEmpty()) {
+        // An address, not a name: the phones would have to resolve it (RFC 3263), and
+        // switchboard.local resolves nowhere. A wildcard names no interface at all.
+        QString text = host->trimmed();
+        if (text.startsWith(QLatin1Char('[')) && text.endsWith(QLatin1Char(']')))
+            text = text.mid(1, text.size() - 2);
+        const QHostAddress address(text);
+        if (address.isNull()) {
+            problems.add(s, QStringLiteral("record_route_host"),
+                         QStringLiteral("'%1' is not an IP address").arg(*host));
+        } else if (address == QHostAddress(QHostAddress::AnyIPv4) ||
+                   address == QHostAddress(QHostAddress::AnyIPv6)) {
+            problems.add(s, QStringLiteral("record_route_host"),
+                         QStringLiteral("'%1' is the wildcard address; name one that phones "
+                                        "can reach")
+                             .arg(*host));
+        } else {
+            server.recordRouteHost = address.toString();
+        }
+    }
     // RFC 3261 §16.6 step 11: Timer C must be larger than 3 minutes.
     if (const auto value =
             readInteger(settings, s, QStringLiteral("timer_c"), 181, 3600, sec, problems))

@@ -75,6 +75,9 @@ struct ServerConfig {
     quint32 maxExpires = 86400;
     quint32 defaultExpires = 3600;
     bool recordRoute = true;
+    // The address written into Record-Route (and the notifier's Contact) when listening
+    // on a wildcard address; empty: the address each peer can reach, found per peer.
+    QString recordRouteHost;
     quint32 timerC = 181;  // seconds, RFC 3261 §16.6 step 11 (more than 3 minutes)
     // Requests for other domains go here; refused (403) when unset.
     QString upstreamHost;

@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QSaveFile>
 #include <QStandardPaths>
 #include <QTimer>
 
@@ -16,6 +17,7 @@
 #include "server/user_store.h"
 #include "transaction/transaction_layer.h"
 #include "transport/sip_transport.h"
+#include "transport/via_rules.h"
 
 namespace sb::app {
 
@@ -35,6 +37,9 @@ server::SipServerOptions serverOptions(const Config& config) {
     // Restored bindings are cut to what a REGISTER could have been granted.
     out.bindings.maxLifetime = std::chrono::seconds(server.maxExpires);
     out.proxy.recordRoute = server.recordRoute;
+    // Validated as an address by the config; IPv6 goes into URIs in brackets.
+    if (!server.recordRouteHost.isEmpty())
+        out.proxy.recordRouteHost = transport::hostText(QHostAddress(server.recordRouteHost));
     out.proxy.timerC = std::chrono::seconds(server.timerC);
     if (!server.upstreamHost.isEmpty()) {
         out.proxy.upstream = transport::Endpoint{
@@ -56,6 +61,63 @@ server::SipServerOptions serverOptions(const Config& config) {
             addRule(match, server::WatcherCompat{false, true});
     }
     return out;
+}
+
+constexpr qsizetype kSecretLength = 32;
+constexpr QFileDevice::Permissions kOwnerOnly = QFileDevice::ReadOwner | QFileDevice::WriteOwner;
+
+// The server's secret (SipServerOptions::secret) from `path`, created with 32 random bytes
+// when missing or damaged. Kept in a file so that the Record-Route tokens of calls up
+// before a restart still admit their BYEs; only the owner may read it, since whoever
+// knows it can relay through the server. Empty (a random secret per start) when it can
+// be neither read nor written.
+QByteArray serverSecret(const QString& path, base::Random& random) {
+    QFile existing(path);
+    if (existing.exists()) {
+        if (existing.open(QIODevice::ReadOnly)) {
+            const QByteArray secret = existing.read(kSecretLength + 1);
+            existing.close();
+            if (secret.size() == kSecretLength) {
+                constexpr QFileDevice::Permissions kOthers =
+                    QFileDevice::ReadGroup | QFileDevice::WriteGroup | QFileDevice::ReadOther |
+                    QFileDevice::WriteOther;
+                if ((existing.permissions() & kOthers) && !existing.setPermissions(kOwnerOnly)) {
+                    qCWarning(lcApp).noquote() << QStringLiteral("%1 is readable by others: %2")
+                                                      .arg(path, existing.errorString());
+                }
+                return secret;
+            }
+            qCWarning(lcApp).noquote() << QStringLiteral(
+                                              "%1 holds %2 bytes instead of %3: "
+                                              "replaced; calls set up before cannot "
+                                              "be ended through the server")
+                                              .arg(path)
+                                              .arg(secret.size())
+                                              .arg(kSecretLength);
+        } else {
+            qCWarning(lcApp).noquote()
+                << QStringLiteral("cannot read %1: %2; using a secret for this run only")
+                       .arg(path, existing.errorString());
+            return {};
+        }
+    }
+    QByteArray secret;
+    secret.reserve(kSecretLength);
+    while (secret.size() < kSecretLength) {
+        const quint64 word = random.next();
+        secret.append(reinterpret_cast<const char*>(&word), sizeof word);
+    }
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    // Atomically: a crash mid-write leaves no half secret behind.
+    QSaveFile file(path);
+    const bool written = file.open(QIODevice::WriteOnly) && file.setPermissions(kOwnerOnly) &&
+                         file.write(secret) == kSecretLength && file.commit();
+    if (!written) {
+        qCWarning(lcApp).noquote()
+            << QStringLiteral("cannot write %1: %2; calls will not survive a restart")
+                   .arg(path, file.errorString());
+    }
+    return secret;
 }
 
 }  // namespace
@@ -156,9 +218,11 @@ Result<void> ServerSession::open() {
         }
     }
 
-    core->server =
-        std::make_unique<server::SipServer>(core->transactions, core->transport, core->timers,
-                                            core->random, core->users, serverOptions(m_config));
+    server::SipServerOptions options = serverOptions(m_config);
+    options.secret = serverSecret(
+        QFileInfo(bindingsPath()).dir().filePath(QStringLiteral("server.secret")), core->random);
+    core->server = std::make_unique<server::SipServer>(
+        core->transactions, core->transport, core->timers, core->random, core->users, options);
     for (const transport::Endpoint& endpoint : core->transport.listeningEndpoints())
         core->server->addListeningEndpoint(endpoint);
     core->transactions.setServerUser(core->server.get());

@@ -1,6 +1,7 @@
 #include "server/binding_store.h"
 
 #include <QFile>
+#include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -30,6 +31,25 @@ QString text(const QByteArray& bytes) {
 
 QByteArray bytes(const QJsonValue& value) {
     return value.toString().toUtf8();
+}
+
+// The key of lookupByContact(): scheme, decoded user, host and port as written. Empty for
+// a URI that is no SIP URI.
+QByteArray contactKey(const sip::Uri& uri) {
+    if (!uri.isSip()) return {};
+    QByteArray host = uri.host.toByteArray().toLower();
+    // One IPv6 address has many spellings (::1, 0:0::1): compare the address.
+    if (const QHostAddress address(QString::fromLatin1(host)); !address.isNull())
+        host = address.toString().toLatin1();
+    QByteArray key = uri.scheme == sip::UriScheme::Sips ? "sips:" : "sip:";
+    key += sip::percentDecode(uri.user) + '@' + host;
+    if (uri.port) key += ':' + QByteArray::number(*uri.port);
+    return key;
+}
+
+QByteArray contactKey(const QByteArray& contactUri) {
+    const Result<sip::Uri> uri = sip::Uri::parse(contactUri);
+    return uri ? contactKey(*uri) : QByteArray();
 }
 
 }  // namespace
@@ -81,6 +101,27 @@ std::vector<Binding> BindingStore::lookup(const QString& user) const {
     const auto it = m_byUser.constFind(user);
     if (it == m_byUser.constEnd()) return {};
     return sortedLive(*it);
+}
+
+std::optional<Binding> BindingStore::lookupByContact(const sip::Uri& uri) const {
+    const QByteArray key = contactKey(uri);
+    if (key.isEmpty()) return std::nullopt;
+    const auto serials = m_byContact.constFind(key);
+    if (serials == m_byContact.constEnd()) return std::nullopt;
+    const base::TimePoint now = m_timers.now();
+    const Entry* best = nullptr;
+    for (quint64 serial : *serials) {
+        const auto owner = m_userOfSerial.find(serial);
+        if (owner == m_userOfSerial.end()) continue;
+        const auto entries = m_byUser.constFind(owner->second);
+        if (entries == m_byUser.constEnd()) continue;
+        for (const Entry& entry : *entries) {
+            if (entry.serial != serial || entry.binding.expiresAt <= now) continue;
+            if (!best || entry.serial > best->serial) best = &entry;
+        }
+    }
+    if (!best) return std::nullopt;
+    return best->binding;
 }
 
 bool BindingStore::isRegistered(const QString& user) const {
@@ -192,11 +233,22 @@ void BindingStore::commit(const QString& user, Entries entries) {
 void BindingStore::track(const Entry& entry) {
     m_deadlines.emplace(entry.binding.expiresAt, entry.serial);
     m_userOfSerial.emplace(entry.serial, entry.binding.user);
+    if (const QByteArray key = contactKey(entry.binding.contactUri); !key.isEmpty())
+        m_byContact[key].push_back(entry.serial);
 }
 
 void BindingStore::untrack(const Entry& entry) {
     m_deadlines.erase({entry.binding.expiresAt, entry.serial});
     m_userOfSerial.erase(entry.serial);
+    unindexContact(entry.binding, entry.serial);
+}
+
+void BindingStore::unindexContact(const Binding& binding, quint64 serial) {
+    const QByteArray key = contactKey(binding.contactUri);
+    const auto it = m_byContact.find(key);
+    if (it == m_byContact.end()) return;
+    std::erase(*it, serial);
+    if (it->empty()) m_byContact.erase(it);
 }
 
 void BindingStore::armExpiry() {
@@ -232,6 +284,7 @@ void BindingStore::expireDue() {
                                         [serial](const Entry& e) { return e.serial == serial; });
         if (entry == it->end()) continue;
         qCDebug(lcServer) << "binding expired:" << user << entry->binding.contactUri;
+        unindexContact(entry->binding, serial);
         it->erase(entry);
         --m_count;
         if (it->empty()) m_byUser.erase(it);
@@ -495,6 +548,7 @@ Result<void> BindingStore::load(const QString& path) {
         if (!users.contains(it.key())) users.append(it.key());
     m_deadlines.clear();
     m_userOfSerial.clear();
+    m_byContact.clear();
     m_byUser = std::move(restored);
     m_count = total;
     for (const Entries& entries : m_byUser)

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "base/result.h"
 #include "base/timer_queue.h"
 #include "server/location_service.h"
+#include "sip/uri.h"
 
 namespace sb::server {
 
@@ -61,6 +63,12 @@ public:
     // LocationService: the live bindings of `user`, best q first, then most recently
     // refreshed first.
     std::vector<Binding> lookup(const QString& user) const override;
+    // The live binding whose Contact URI is `uri` — same scheme, user (percent-decoded),
+    // host (letter case and IPv6 spelling aside) and port as written; URI parameters are
+    // not compared — the most recently refreshed one when several users registered it.
+    // Indexed: what the proxy asks for every in-dialog request (a remote target that is
+    // a registered contact is reached by its registration's flow).
+    std::optional<Binding> lookupByContact(const sip::Uri& uri) const;
 
     // Adds `binding` for `binding.user`, or refreshes the binding it matches
     // (sameContact). Fails with ErrorKind::Limit (sipStatus 403 for the per-user limit,
@@ -125,6 +133,7 @@ private:
     std::size_t countOf(const QString& user) const;
     void track(const Entry& entry);
     void untrack(const Entry& entry);
+    void unindexContact(const Binding& binding, quint64 serial);
     void armExpiry();
     void expireDue();
     void changed(const QStringList& users);
@@ -140,6 +149,9 @@ private:
     // Expiry: every binding's deadline, and which user a serial belongs to.
     std::set<Deadline> m_deadlines;
     std::unordered_map<quint64, QString> m_userOfSerial;
+    // lookupByContact(): the serials of the bindings with one contact key, kept in step
+    // with m_userOfSerial (track/untrack, expiry, load).
+    QHash<QByteArray, std::vector<quint64>> m_byContact;
     base::TimerId m_expiryTimer = base::kNoTimer;
     base::TimePoint m_expiryDeadline{};
 

@@ -357,7 +357,7 @@ void DialogNotifier::subscribeRefresh(transaction::TransactionId id,
 
 QByteArray DialogNotifier::contactFor(const transport::IncomingMessage& request) const {
     // The address the SUBSCRIBE reached, when the socket is bound to one; else a listening
-    // address of the same transport; else the primary domain.
+    // address of the same transport; else one the subscriber can reach.
     transport::Endpoint local = request.local;
     QByteArray host;
     if (isSpecific(local.address)) {
@@ -370,7 +370,10 @@ QByteArray DialogNotifier::contactFor(const transport::IncomingMessage& request)
             break;
         }
     }
-    if (host.isEmpty()) host = m_domains.primary().toUtf8();
+    // Listening on a wildcard address only: the configured host, else the address of ours
+    // that the subscriber can reach (a domain name the phone cannot resolve would make
+    // its in-dialog requests go nowhere).
+    if (host.isEmpty()) host = m_domains.hostTowards(request.source.address);
     QByteArray uri = "sip:" + host;
     if (local.port != 0) uri += ':' + QByteArray::number(local.port);
     if (local.protocol != transport::Protocol::Udp)

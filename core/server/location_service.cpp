@@ -10,7 +10,12 @@ transport::Endpoint Binding::nextHop() const {
     // RFC 5626 §5.3 / RFC 3581: a request to a phone behind NAT, or one that keeps a
     // connection open to us, goes back over the flow the phone opened; only that flow is
     // sure to get through the NAT (and a TCP phone may not listen at all).
-    if (behindNat || transport::isReliable(source.protocol)) return source;
+    const bool reliable = transport::isReliable(source.protocol);
+    // A TCP/TLS binding restored from the file (connection 0) has no flow any more: the
+    // source port was the phone's ephemeral port, where nothing listens. The Contact is
+    // where the phone said it accepts requests (RFC 3261 §10.2.1).
+    const bool flowGone = reliable && connection == 0;
+    if (!flowGone && (behindNat || reliable)) return source;
     const auto uri = sip::Uri::parse(contactUri);
     if (!uri || !uri->isSip()) return source;
     // A host name would need RFC 3263 resolution, which the proxy does not do for

@@ -29,6 +29,18 @@ bool isDialogCreating(sip::Method method) {
            method == sip::Method::Refer || method == sip::Method::Notify;
 }
 
+constexpr int kSecretLength = 32;
+
+ProxyOptions withSecret(ProxyOptions options, base::Random& random) {
+    if (!options.secret.isEmpty()) return options;
+    options.secret.reserve(kSecretLength);
+    while (options.secret.size() < kSecretLength) {
+        const quint64 word = random.next();
+        options.secret.append(reinterpret_cast<const char*>(&word), sizeof word);
+    }
+    return options;
+}
+
 QByteArray reasonFor(int status, QByteArrayView phrase) {
     const QByteArrayView text = phrase.isEmpty() ? sip::defaultReasonPhrase(status) : phrase;
     return "SIP;cause=" + QByteArray::number(status) + ";text=" + sip::quote(text);
@@ -110,8 +122,8 @@ Proxy::Proxy(transaction::TransactionLayer& layer, transport::Transport& transpo
       m_domains(domains),
       m_location(location),
       m_users(users),
-      m_options(std::move(options)),
-      m_recordRoute(transport, domains, m_options.recordRouteHost) {
+      m_options(withSecret(std::move(options), random)),
+      m_recordRoute(transport, domains, m_options.recordRouteHost, m_options.secret) {
     // Bad configuration never wins: a non-positive Timer C or fork limit would make the
     // proxy give up at once or never forward.
     if (m_options.timerC <= base::Duration::zero()) m_options.timerC = ProxyOptions{}.timerC;
@@ -211,7 +223,14 @@ void Proxy::onRequest(transaction::TransactionId id, const transport::IncomingMe
         return;
     }
     const bool inDialog = !tagOf(request.to()).isEmpty();
-    if (inDialog && m_dialogCheck && !m_dialogCheck(request)) {
+    // §16.4 route information preprocessing, on the copy every branch starts from.
+    sip::Message forwardBase = request;
+    const RecordRoute::Preprocessing routes = m_recordRoute.preprocess(forwardBase);
+    if (inDialog && !routes.validToken) {
+        // A dialog we are on carries our Record-Route token back (RecordRoute); without
+        // it the request is forged, stale (record_route off) or of a dialog we are not
+        // part of. §12.2.2 has the UAS answer such a request 481; nobody else may send it
+        // through us.
         answerLocally(id, request, 481);
         return;
     }
@@ -232,9 +251,8 @@ void Proxy::onRequest(transaction::TransactionId id, const transport::IncomingMe
     c.recordRoute = m_options.recordRoute && !inDialog && isDialogCreating(request.method());
     m_contexts.emplace(id, std::move(created));
 
-    // §16.4, then §16.6 step 3 once for every copy.
-    c.forwardBase = request;
-    const RecordRoute::Preprocessing routes = m_recordRoute.preprocess(c.forwardBase);
+    // §16.6 step 3 once for every copy.
+    c.forwardBase = std::move(forwardBase);
     c.forwardBase.setHeader(
         sip::HeaderId::MaxForwards,
         QByteArray::number(maxForwards ? qint64(*maxForwards) - 1 : kDefaultMaxForwards));
@@ -274,16 +292,10 @@ void Proxy::onRequest(transaction::TransactionId id, const transport::IncomingMe
 
 std::optional<transport::Endpoint> Proxy::registeredFlowOf(const sip::Uri& uri) const {
     // A remote target that is a registered contact is reached the way its REGISTER came
-    // (Binding::nextHop): a phone behind NAT put a private address in its Contact.
-    if (uri.user.isEmpty()) return std::nullopt;
-    const QString user = QString::fromUtf8(sip::percentDecode(uri.user));
-    for (const Binding& binding : m_location.lookup(user)) {
-        auto contact = sip::Uri::parse(binding.contactUri);
-        if (!contact) continue;
-        if (sip::percentDecode(contact->user) == sip::percentDecode(uri.user) &&
-            contact->host.compare(uri.host, Qt::CaseInsensitive) == 0 && contact->port == uri.port)
-            return binding.nextHop();
-    }
+    // (Binding::nextHop): a phone behind NAT put a private address in its Contact. Found
+    // by the contact itself: its user part need not be the AoR's (or be there at all).
+    if (!m_contactLookup) return std::nullopt;
+    if (std::optional<Binding> binding = m_contactLookup(uri)) return binding->nextHop();
     return std::nullopt;
 }
 
@@ -396,8 +408,10 @@ void Proxy::forward(ResponseContext& c, const Target& target) {
     // §16.6 steps 1-2 (copy, Request-URI) and 4 (Record-Route); 3 was done once.
     sip::Message copy = c.forwardBase;
     if (copy.requestUri() != QByteArrayView(target.uri)) copy.setRequestUri(target.uri);
-    if (c.recordRoute)
-        m_recordRoute.addTo(copy, c.source.protocol, target.destination.protocol, c.local.address);
+    if (c.recordRoute) {
+        m_recordRoute.addTo(copy, {c.source.protocol, c.local.address, c.source.address},
+                            {target.destination.protocol, {}, target.destination.address});
+    }
     applyStrictRoute(copy);  // §16.6 step 6
 
     ProxyBranch& branch = c.branches.emplace_back();
@@ -717,13 +731,10 @@ void Proxy::onAck(const transport::IncomingMessage& incoming) {
 
     sip::Message forwarded = ack;
     const RecordRoute::Preprocessing routes = m_recordRoute.preprocess(forwarded);
-    if (!forwarded.has(sip::HeaderId::Route)) {
-        // The ACK for a 2xx goes to the UAS's Contact, never to one of our AoRs: an ACK
-        // for our AoR acknowledges a failure whose transaction is gone (hop by hop,
-        // §17.1.1.3): nothing to forward.
-        auto uri = sip::Uri::parse(forwarded.requestUri());
-        if (!uri || m_domains.isLocal(*uri)) return;
-    }
+    // The ACK for a 2xx follows the dialog's route set, which carries our token when we
+    // Record-Routed the INVITE. Without it: an ACK for a failure whose transaction is gone
+    // (hop by hop, §17.1.1.3), or a forged one. Nothing to forward either way.
+    if (!routes.validToken) return;
     const Routing routing = route(forwarded, true, routes.cameThroughUs());
     if (routing.targets.empty()) {
         qCDebug(lcServer) << "ACK not routed:" << routing.status << routing.reason;

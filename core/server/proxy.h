@@ -34,9 +34,14 @@ struct ProxyOptions {
     // Targets per request (all q-value groups together): bounds what one request makes
     // the proxy hold.
     int maxForks = 10;
-    // The host written in Record-Route; empty: the listening address of each transport
-    // (Transport::localEndpoint). Set it when listening on a wildcard address.
+    // The host written in Record-Route ([server] record_route_host); empty: the listening
+    // address of each transport (Transport::localEndpoint), and on a wildcard address the
+    // address of ours the peer can reach (RecordRoute, LocalDomains::hostTowards).
     QByteArray recordRouteHost;
+    // The key of the Record-Route tokens that admit in-dialog requests (RecordRoute):
+    // 32 bytes kept across restarts, so that calls up before a restart can still end.
+    // Empty: 32 random bytes (dialogs do not survive a restart).
+    QByteArray secret;
     // How long an answered call is kept after its first 2xx to pass further 2xx
     // (retransmissions, other forks) through its transactions: RFC 6026 Timers L and M,
     // 64*T1. Later ones go statelessly (onStrayResponse).
@@ -54,6 +59,11 @@ struct ProxyOptions {
 // (§16.8), and relays CANCEL (§16.10). Requests arrive already authenticated; the
 // dispatcher (the layer's ServerTransactionUser) hands them over.
 //
+// A request within a dialog (To tag) and the ACK of a 2xx are only relayed when they
+// come back through our Record-Route with its token (RecordRoute): the answer to
+// anything else is 481 (the ACK is dropped). In-dialog requests are not authenticated,
+// so this is what keeps the proxy from relaying forged ones anywhere.
+//
 // Every INVITE or other request it forwards has a response context keyed by its server
 // transaction; the context ends when the final response went upstream and every branch
 // is over (after a 2xx, once acceptedLinger has passed too). Nothing of a call is kept
@@ -68,11 +78,14 @@ public:
     Proxy& operator=(const Proxy&) = delete;
 
     void setObserver(ProxyObserver* observer) { m_observer = observer; }
-    // Asked for every request within a dialog (To tag) other than ACK and CANCEL before
-    // it is routed: false answers 481 (a forged or stale in-dialog request).
-    void setDialogCheck(std::function<bool(const sip::Message&)> check) {
-        m_dialogCheck = std::move(check);
-    }
+    // The registered binding whose Contact is `uri` (BindingStore::lookupByContact): a
+    // remote target inside a dialog that is a registered contact is reached by the flow
+    // of its registration (a phone behind NAT). Unset: remote targets go where they name.
+    using ContactLookup = std::function<std::optional<Binding>(const sip::Uri& uri)>;
+    void setContactLookup(ContactLookup lookup) { m_contactLookup = std::move(lookup); }
+
+    // Our Record-Route entries, with the tokens that admit in-dialog requests.
+    const RecordRoute& recordRoute() const { return m_recordRoute; }
 
     // From the dispatcher (ServerTransactionUser):
     // A request to route; `id` is its server transaction, answered here.
@@ -154,7 +167,7 @@ private:
     ProxyOptions m_options;
     RecordRoute m_recordRoute;
     ProxyObserver* m_observer = nullptr;
-    std::function<bool(const sip::Message&)> m_dialogCheck;
+    ContactLookup m_contactLookup;
 
     std::unordered_map<transaction::TransactionId, std::unique_ptr<ResponseContext>> m_contexts;
     std::unordered_map<transaction::TransactionId, BranchRef> m_branchOf;  // client id → branch

@@ -1,5 +1,8 @@
 #include "server/record_route.h"
 
+#include <QCryptographicHash>
+#include <QMessageAuthenticationCode>
+
 #include "sip/name_addr.h"
 #include "transport/server_locator.h"
 #include "transport/via_rules.h"
@@ -10,10 +13,21 @@ namespace {
 
 constexpr transport::Protocol kProtocols[] = {transport::Protocol::Udp, transport::Protocol::Tcp,
                                               transport::Protocol::Tls};
+// 96 bits of HMAC: guessing one is hopeless, and the entry stays short (16 characters).
+constexpr qsizetype kTokenBytes = 12;
 
 bool isWildcard(const QHostAddress& address) {
-    return address.isNull() || address == QHostAddress::AnyIPv4 ||
-           address == QHostAddress::AnyIPv6 || address == QHostAddress::Any;
+    return isWildcardAddress(address);
+}
+
+// Compares in time independent of where the first difference is, so that the answer
+// time tells a forger nothing about how much of a token was right.
+bool equalTokens(QByteArrayView a, QByteArrayView b) {
+    if (a.size() != b.size()) return false;
+    unsigned char difference = 0;
+    for (qsizetype i = 0; i < a.size(); ++i)
+        difference |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return difference == 0;
 }
 
 // The URI of one Route/Record-Route value ("<sip:...;lr>" or a bare addr-spec).
@@ -26,40 +40,77 @@ std::optional<sip::Uri> uriOfRoute(QByteArrayView value) {
 }  // namespace
 
 RecordRoute::RecordRoute(const transport::Transport& transport, const LocalDomains& domains,
-                         QByteArray configuredHost)
-    : m_transport(transport), m_domains(domains), m_configuredHost(std::move(configuredHost)) {}
+                         QByteArray configuredHost, QByteArray secret)
+    : m_transport(transport),
+      m_domains(domains),
+      m_configuredHost(std::move(configuredHost)),
+      m_secret(std::move(secret)) {}
 
-QByteArray RecordRoute::hostFor(transport::Protocol protocol, const QHostAddress& arrivedAt) const {
+QByteArray RecordRoute::hostFor(const Leg& leg) const {
     if (!m_configuredHost.isEmpty()) return m_configuredHost;
-    if (auto local = m_transport.localEndpoint(protocol); local && !isWildcard(local->address))
+    if (auto local = m_transport.localEndpoint(leg.protocol); local && !isWildcard(local->address))
         return transport::hostText(transport::normalizedAddress(local->address));
-    if (!isWildcard(arrivedAt)) return transport::hostText(transport::normalizedAddress(arrivedAt));
-    return m_domains.primary().toUtf8();
+    if (!isWildcard(leg.arrivedAt))
+        return transport::hostText(transport::normalizedAddress(leg.arrivedAt));
+    // A wildcard socket does not say which of our addresses the peer used: the one the
+    // system routes towards it is one the peer can reach (a domain name would have to be
+    // resolvable by every phone, which switchboard.local is not).
+    return m_domains.hostTowards(leg.peer);
 }
 
-QByteArray RecordRoute::uriFor(transport::Protocol protocol, const QHostAddress& arrivedAt) const {
-    const auto local = m_transport.localEndpoint(protocol);
-    const quint16 port = local && local->port != 0 ? local->port : transport::defaultPort(protocol);
-    QByteArray uri = "sip:" + hostFor(protocol, arrivedAt) + ':' + QByteArray::number(port);
+QByteArray RecordRoute::tokenFor(QByteArrayView callId) const {
+    if (m_secret.isEmpty()) return {};
+    QMessageAuthenticationCode mac(QCryptographicHash::Sha256, m_secret);
+    mac.addData(callId.data(), callId.size());
+    return mac.result()
+        .left(kTokenBytes)
+        .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+}
+
+bool RecordRoute::hasValidToken(const sip::Uri& uri, QByteArrayView callId) const {
+    if (m_secret.isEmpty() || callId.isEmpty()) return false;
+    const std::optional<QByteArrayView> token = uri.params.value(kTokenParam);
+    if (!token || token->isEmpty()) return false;
+    return equalTokens(*token, tokenFor(callId));
+}
+
+QByteArray RecordRoute::uriFor(const Leg& leg, QByteArrayView callId) const {
+    const auto local = m_transport.localEndpoint(leg.protocol);
+    const quint16 port =
+        local && local->port != 0 ? local->port : transport::defaultPort(leg.protocol);
+    QByteArray uri = "sip:" + hostFor(leg) + ':' + QByteArray::number(port);
     // §19.1.2: UDP is the default transport of a sip URI; anything else is named, so
     // that the in-dialog request comes back over the transport of this interface.
-    if (protocol != transport::Protocol::Udp)
-        uri += ";transport=" + transport::protocolName(protocol).toByteArray().toLower();
+    if (leg.protocol != transport::Protocol::Udp)
+        uri += ";transport=" + transport::protocolName(leg.protocol).toByteArray().toLower();
+    if (const QByteArray token = callId.isEmpty() ? QByteArray() : tokenFor(callId);
+        !token.isEmpty())
+        uri += ';' + kTokenParam.toByteArray() + '=' + token;
     return uri + ";lr";
 }
 
-void RecordRoute::addTo(sip::Message& request, transport::Protocol incoming,
-                        transport::Protocol outgoing, const QHostAddress& arrivedAt) const {
-    if (incoming != outgoing)
-        request.prependHeader(sip::HeaderId::RecordRoute, '<' + uriFor(incoming, arrivedAt) + '>');
-    request.prependHeader(sip::HeaderId::RecordRoute, '<' + uriFor(outgoing, arrivedAt) + '>');
+void RecordRoute::addTo(sip::Message& request, const Leg& incoming, const Leg& outgoing) const {
+    const QByteArrayView callId = request.header(sip::HeaderId::CallId);
+    // With one transport, the entry for the outgoing side is worked out with what the
+    // request told about the incoming side (the address it arrived at).
+    Leg out = outgoing;
+    if (out.protocol == incoming.protocol && out.arrivedAt.isNull())
+        out.arrivedAt = incoming.arrivedAt;
+    const QByteArray outUri = uriFor(out, callId);
+    const QByteArray inUri = uriFor(incoming, callId);
+    if (inUri != outUri) request.prependHeader(sip::HeaderId::RecordRoute, '<' + inUri + '>');
+    request.prependHeader(sip::HeaderId::RecordRoute, '<' + outUri + '>');
 }
 
 bool RecordRoute::isOwnHost(QByteArrayView host, std::optional<quint16> port) const {
     if (host.isEmpty()) return false;
     if (m_domains.isLocalHost(host, port)) return true;
-    if (!m_configuredHost.isEmpty() &&
-        QByteArrayView(m_configuredHost).compare(host, Qt::CaseInsensitive) == 0) {
+    // The configured host is written as a URI host ("[::1]" for IPv6); `host` comes
+    // without the brackets.
+    QByteArrayView configured = m_configuredHost;
+    if (configured.startsWith('[') && configured.endsWith(']'))
+        configured = configured.sliced(1, configured.size() - 2);
+    if (!configured.isEmpty() && configured.compare(host, Qt::CaseInsensitive) == 0) {
         if (!port) return true;
         for (transport::Protocol protocol : kProtocols) {
             if (auto local = m_transport.localEndpoint(protocol); local && local->port == *port)
@@ -72,9 +123,12 @@ bool RecordRoute::isOwnHost(QByteArrayView host, std::optional<quint16> port) co
     for (transport::Protocol protocol : kProtocols) {
         const auto local = m_transport.localEndpoint(protocol);
         if (!local) continue;
-        const bool sameAddress =
-            isWildcard(local->address) ||
-            transport::normalizedAddress(local->address) == transport::normalizedAddress(address);
+        // A wildcard socket is ours only at the addresses of this machine (the
+        // interfaces), not at every address.
+        const bool sameAddress = isWildcard(local->address)
+                                     ? m_domains.isInterfaceAddress(address)
+                                     : transport::normalizedAddress(local->address) ==
+                                           transport::normalizedAddress(address);
         if (sameAddress && port.value_or(transport::defaultPort(protocol)) == local->port)
             return true;
     }
@@ -98,6 +152,7 @@ bool RecordRoute::isOwnRecordRouteUri(const sip::Uri& uri) const {
 
 RecordRoute::Preprocessing RecordRoute::preprocess(sip::Message& request) const {
     Preprocessing done;
+    const QByteArray callId = request.header(sip::HeaderId::CallId).toByteArray();
     auto requestUri = sip::Uri::parse(request.requestUri());
     // §16.4: "If the Request-URI contains a value this proxy previously placed into a
     // Record-Route header field", the previous hop was a strict router: the real
@@ -105,6 +160,7 @@ RecordRoute::Preprocessing RecordRoute::preprocess(sip::Message& request) const 
     if (requestUri && isOwnRecordRouteUri(*requestUri)) {
         std::vector<QByteArray> routes = routeValues(request);
         if (!routes.empty()) {
+            if (hasValidToken(*requestUri, callId)) done.validToken = true;
             if (auto last = uriOfRoute(routes.back())) {
                 request.setRequestUri(last->text.toByteArray());
                 routes.pop_back();
@@ -134,6 +190,7 @@ RecordRoute::Preprocessing RecordRoute::preprocess(sip::Message& request) const 
         if (values.isEmpty()) break;
         auto top = uriOfRoute(values.front());
         if (!top || !isOwn(*top)) break;
+        if (hasValidToken(*top, callId)) done.validToken = true;
         if (!removeTopRoute(request)) break;
         ++done.poppedRoutes;
     }

@@ -18,25 +18,56 @@ namespace sb::server {
 // requests come back through it (RFC 3261 §16.6 step 4, RFC 5658 double
 // record-routing), and how it recognises them when they do (§16.4).
 //
-// An entry is `<sip:HOST:PORT;lr>` for UDP and `<sip:HOST:PORT;transport=tcp;lr>` for
-// TCP, naming the listening endpoint of that transport. HOST is the configured host
-// when there is one, else the transport's listening address, else (listening on any
-// address) the address the request arrived at, else the primary domain.
+// An entry is `<sip:HOST:PORT;sbrr=TOKEN;lr>` for UDP and
+// `<sip:HOST:PORT;transport=tcp;sbrr=TOKEN;lr>` for TCP, naming the listening endpoint of
+// that transport. HOST is the configured host when there is one, else the transport's
+// listening address, else (listening on any address) the address the request arrived
+// at, else the address of ours that the peer on that side can reach
+// (LocalDomains::hostTowards).
+//
+// TOKEN binds the entry to the dialog's Call-ID: base64url of the first 12 bytes of
+// HMAC-SHA256(secret, Call-ID). Only a request that carries it back — in a Route value
+// it consumes, or in the Request-URI after a strict router (§16.4) — follows a dialog
+// this proxy Record-Routed; anything else "within a dialog" is forged or stale and must
+// not be relayed (the proxy would be an open relay otherwise). The Call-ID alone is
+// bound because From and To swap with the direction of a request inside a dialog.
 class RecordRoute {
 public:
+    // The URI parameter that carries the token.
+    static constexpr QByteArrayView kTokenParam = "sbrr";
+
+    // `secret`: the HMAC key of the tokens; empty writes no token and accepts none.
     RecordRoute(const transport::Transport& transport, const LocalDomains& domains,
-                QByteArray configuredHost = {});
+                QByteArray configuredHost = {}, QByteArray secret = {});
 
-    // The URI for the interface of `protocol`. `arrivedAt` is the local address the
-    // request came in on (used when the transport listens on a wildcard address).
-    QByteArray uriFor(transport::Protocol protocol, const QHostAddress& arrivedAt = {}) const;
+    // One side of the proxy in a request's path.
+    struct Leg {
+        transport::Protocol protocol = transport::Protocol::Udp;
+        // The local address a request on this side arrived at; null when not known (a
+        // socket bound to a wildcard address, or the outgoing side).
+        QHostAddress arrivedAt;
+        // The peer on this side (the previous or the next hop).
+        QHostAddress peer;
+    };
 
-    // §16.6 step 4: adds our entry on top of the request's Record-Route. When the request
-    // arrived over one transport and leaves over another (UDP↔TCP bridging) it adds two
-    // (RFC 5658): the top one names the outgoing interface (the UAS's first route),
-    // the one below it the incoming interface (the UAC's first route, the set reversed).
-    void addTo(sip::Message& request, transport::Protocol incoming, transport::Protocol outgoing,
-               const QHostAddress& arrivedAt = {}) const;
+    // The URI for `leg`, with the token of `callId` (none when `callId` is empty).
+    QByteArray uriFor(const Leg& leg, QByteArrayView callId = {}) const;
+    QByteArray uriFor(transport::Protocol protocol, const QHostAddress& arrivedAt = {}) const {
+        return uriFor(Leg{protocol, arrivedAt, {}});
+    }
+
+    // §16.6 step 4: adds our entry on top of the request's Record-Route, with the token of
+    // the request's Call-ID. When the request arrived on one interface and leaves over
+    // another — another transport (UDP↔TCP bridging) or, listening on a wildcard address,
+    // another of our addresses — it adds two (RFC 5658): the top one names the outgoing
+    // interface (the UAS's first route), the one below it the incoming interface (the
+    // UAC's first route, the set reversed).
+    void addTo(sip::Message& request, const Leg& incoming, const Leg& outgoing) const;
+
+    // The token of a dialog with this Call-ID; empty without a secret.
+    QByteArray tokenFor(QByteArrayView callId) const;
+    // Whether `uri` carries the token of `callId`.
+    bool hasValidToken(const sip::Uri& uri, QByteArrayView callId) const;
 
     // Whether `uri` names this proxy: a SIP URI whose target (maddr, else host) and port
     // are ours — an entry we wrote, or a preloaded route to our domain.
@@ -52,6 +83,10 @@ public:
         bool fromStrictRouter = false;  // the Request-URI was ours; the last Route replaced it
         bool strippedMaddr = false;     // a maddr naming us was removed from the Request-URI
         int poppedRoutes = 0;           // our own entries removed from the top of Route
+        // One of our entries it consumed (a popped Route, or the Request-URI from a strict
+        // router) carried the token of the request's Call-ID: it follows a dialog we
+        // Record-Routed.
+        bool validToken = false;
         // The request followed a route set that names us (our Record-Route came back).
         bool cameThroughUs() const { return fromStrictRouter || poppedRoutes > 0; }
     };
@@ -61,11 +96,12 @@ public:
     Preprocessing preprocess(sip::Message& request) const;
 
 private:
-    QByteArray hostFor(transport::Protocol protocol, const QHostAddress& arrivedAt) const;
+    QByteArray hostFor(const Leg& leg) const;
 
     const transport::Transport& m_transport;
     const LocalDomains& m_domains;
     QByteArray m_configuredHost;
+    QByteArray m_secret;
 };
 
 // Route header editing: the values across every Route field, in order.

@@ -27,7 +27,12 @@ SipServer::SipServer(transaction::TransactionLayer& layer, transport::Transport&
       m_trustedPeers(options.trustedPeers),
       m_domains(options.domains),
       m_users(users) {
+    // The Record-Route host is also what the notifier's Contact names on a wildcard
+    // listener (LocalDomains::hostTowards).
+    m_domains.setAdvertisedHost(options.proxy.recordRouteHost);
+    // One secret for every role that needs one, unless a role was given its own.
     DigestAuthenticator::Options auth = options.auth;
+    if (auth.secret.isEmpty()) auth.secret = options.secret;
     auth.isLocal = [this](const sip::Uri& uri) { return m_domains.isLocal(uri); };
     m_authenticator = std::make_unique<DigestAuthenticator>(users, timers, random, auth);
     m_bindings = std::make_unique<BindingStore>(timers, options.bindings);
@@ -36,23 +41,15 @@ SipServer::SipServer(transaction::TransactionLayer& layer, transport::Transport&
     m_dialogState = std::make_unique<DialogStateStore>();
     m_tracker =
         std::make_unique<DialogTracker>(*m_dialogState, m_domains, timers, random, options.tracker);
+    ProxyOptions proxy = options.proxy;
+    if (proxy.secret.isEmpty()) proxy.secret = options.secret;
     m_proxy = std::make_unique<Proxy>(layer, transport, timers, random, m_domains, *m_bindings,
-                                      users, options.proxy);
+                                      users, proxy);
     m_proxy->setObserver(m_tracker.get());
-    // Only INVITE dialogs are tracked: requests of other dialogs between phones
-    // (SUBSCRIBE/NOTIFY, MESSAGE sessions) pass on their Route alone.
-    m_proxy->setDialogCheck([this](const sip::Message& request) {
-        switch (request.method()) {
-            case sip::Method::Bye:
-            case sip::Method::Invite:
-            case sip::Method::Update:
-            case sip::Method::Prack:
-            case sip::Method::Info:
-                return m_tracker->knowsDialog(request);
-            default:
-                return true;
-        }
-    });
+    // In-dialog requests are admitted by the Record-Route token alone (Proxy): a BYE of a
+    // call the tracker forgot (restart, lifetime) must still reach the other phone.
+    m_proxy->setContactLookup(
+        [this](const sip::Uri& uri) { return m_bindings->lookupByContact(uri); });
     NotifierOptions notifier = options.notifier;
     if (!notifier.userExists)
         notifier.userExists = [this](const QString& user) { return m_users.hasUser(user); };
@@ -109,6 +106,12 @@ bool SipServer::admit(transaction::TransactionId id, const transport::IncomingMe
     return false;
 }
 
+bool SipServer::isStrictRouted(const sip::Uri& requestUri, const sip::Message& request) const {
+    const RecordRoute& recordRoute = m_proxy->recordRoute();
+    return recordRoute.isOwnRecordRouteUri(requestUri) &&
+           recordRoute.hasValidToken(requestUri, request.header(sip::HeaderId::CallId));
+}
+
 bool SipServer::isForServer(const sip::Message& request) const {
     // A Request-URI without a user part naming one of our addresses or domains.
     const Result<sip::Uri> uri = sip::Uri::parse(request.requestUri());
@@ -140,11 +143,13 @@ void SipServer::onRequest(transaction::TransactionId id,
             return;
         }
         // Record-Route makes every in-dialog request we must route carry a Route to us.
-        // Without one, a request for one of our users names a dialog or subscription
-        // that this server is not part of (a NOTIFY for no subscription, a forged BYE).
+        // Without one, a request for one of our addresses or domains is for a dialog of
+        // the server itself, which nobody claimed above (a NOTIFY for no subscription, a
+        // stale refresh, a forged BYE) — unless a strict router put our Record-Route
+        // entry, token and all, into the Request-URI (§16.4): that one is the proxy's.
         const Result<sip::Uri> target = sip::Uri::parse(request.requestUri());
-        if (!request.has(sip::HeaderId::Route) && target && !target->user.isEmpty() &&
-            m_domains.isLocal(*target)) {
+        if (!request.has(sip::HeaderId::Route) && target && m_domains.isLocal(*target) &&
+            !isStrictRouted(*target, request)) {
             respond(id, sip::makeResponse(request, 481, "No such dialog or subscription here"));
             return;
         }

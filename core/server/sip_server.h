@@ -27,6 +27,11 @@ class UserStore;
 // Everything the built-in server can be told, one options struct per role.
 struct SipServerOptions {
     QStringList domains;  // the first is primary; "switchboard.local" when empty
+    // 32 bytes kept across restarts (app: server.secret beside the bindings file): the key
+    // of the Record-Route tokens that admit in-dialog requests (so that calls up before a
+    // restart can still end) and of the digest nonces, unless proxy.secret or auth.secret
+    // name their own. Empty: random per start.
+    QByteArray secret;
     bool trustLoopback = true;
     std::vector<QHostAddress> trustedPeers;
     DigestAuthenticator::Options auth;
@@ -58,8 +63,11 @@ struct SipServerCounters {
 // Authentication (issue 4): requests from loopback are trusted when
 // `trustLoopback` is on (and from `trustedPeers`), everything else is challenged with
 // digest: 401 for REGISTER, 407 for the rest. In-dialog requests are not challenged:
-// they follow a dialog the server already admitted (its Record-Route brought them back),
-// and forged ones find no dialog (481).
+// they follow a dialog the server already admitted, which the token in its Record-Route
+// proves (RecordRoute); without it they get 481, from any source, trusted or not. An
+// in-dialog request without Route for one of our addresses or domains is a dialog of the
+// server itself: a watcher's SUBSCRIBE refresh goes to the notifier, anything else (a
+// NOTIFY for no subscription, a stale refresh) gets 481.
 class SipServer final : public transaction::ServerTransactionUser {
 public:
     SipServer(transaction::TransactionLayer& layer, transport::Transport& transport,
@@ -102,6 +110,9 @@ private:
     bool admit(transaction::TransactionId id, const transport::IncomingMessage& incoming,
                bool registerRequest, QString& user);
     bool isForServer(const sip::Message& request) const;
+    // §16.4: `requestUri` is our Record-Route entry with the token of the request's dialog
+    // (the previous hop was a strict router).
+    bool isStrictRouted(const sip::Uri& requestUri, const sip::Message& request) const;
     void answerOptions(transaction::TransactionId id, const sip::Message& request);
     void respond(transaction::TransactionId id, sip::Message response);
 

@@ -164,6 +164,7 @@ private slots:
             "digest_algorithms = SHA-256, MD5\n"
             "min_expires = 30\nmax_expires = 7200\ndefault_expires = 600\n"
             "record_route = off\ntimer_c = 200\n"
+            "record_route_host = 127.0.0.7\n"
             "upstream = 127.0.0.3:5080\nupstream_transport = tcp\n"
             "dialog_lifetime = 3600\n"
             "single_dialog_watchers = 205, Grandstream\n"
@@ -181,6 +182,7 @@ private slots:
         QCOMPARE(server.maxExpires, 7200u);
         QCOMPARE(server.defaultExpires, 600u);
         QVERIFY(!server.recordRoute);
+        QCOMPARE(server.recordRouteHost, QStringLiteral("127.0.0.7"));
         QCOMPARE(server.timerC, 200u);
         QCOMPARE(server.upstreamHost, QStringLiteral("127.0.0.3"));
         QCOMPARE(int(server.upstreamPort), 5080);
@@ -191,6 +193,21 @@ private slots:
         QCOMPARE(server.dummyDialogWatchers, QStringList{QStringLiteral("Yealink")});
         QCOMPARE(config->subscriptions.domain, QStringLiteral("office.example"));
         QCOMPARE(int(config->sip.listen.size()), 1);
+    }
+
+    void recordRouteHost() {
+        // Unset by default: the address each peer can reach is found per peer.
+        const auto none = load("[server]\n");
+        QVERIFY(none);
+        QVERIFY(none->server.recordRouteHost.isEmpty());
+        // IPv6 with or without brackets; kept without them (the URI adds them).
+        const auto v6 = load("[server]\nrecord_route_host = \"[::1]\"\n");
+        QVERIFY2(v6, qPrintable(v6 ? QString() : v6.error().reason));
+        QCOMPARE(v6->server.recordRouteHost, QStringLiteral("::1"));
+        QVERIFY(v6->warnings.isEmpty());
+        const auto plain = load("[server]\nrecord_route_host = \"::1\"\n");
+        QVERIFY(plain);
+        QCOMPARE(plain->server.recordRouteHost, QStringLiteral("::1"));
     }
 
     void badServerValues_data() {
@@ -213,6 +230,12 @@ private slots:
             << QByteArray("[server]\nupstream = pbx.example:5060\n")
             << QStringLiteral(
                    "[server] upstream: 'pbx.example:5060': the host must be an IP address");
+        QTest::newRow("record route host name")
+            << QByteArray("[server]\nrecord_route_host = pbx.example\n")
+            << QStringLiteral("[server] record_route_host: 'pbx.example' is not an IP address");
+        QTest::newRow("record route host wildcard")
+            << QByteArray("[server]\nrecord_route_host = 0.0.0.0\n")
+            << QStringLiteral("[server] record_route_host: '0.0.0.0' is the wildcard address");
         QTest::newRow("enabled") << QByteArray("[server]\nenabled = maybe\n")
                                  << QStringLiteral(
                                         "[server] enabled: 'maybe' is not true or false");

@@ -234,7 +234,69 @@ private slots:
         // Over a connection the phone opened, requests go back on it.
         b.contactUri = "sip:201@127.0.0.2:5070;transport=tcp";
         b.source = endpoint("tcp:127.0.0.1:40000");
+        b.connection = 7;
         QCOMPARE(b.nextHop(), b.source);
+        b.behindNat = true;
+        QCOMPARE(b.nextHop(), b.source);
+        // Restored from the file, the connection is gone: its source port was the phone's
+        // ephemeral one, where nothing listens; the Contact says where the phone does.
+        b.connection = 0;
+        QCOMPARE(b.nextHop(), endpoint("tcp:127.0.0.2:5070"));
+        b.behindNat = false;
+        QCOMPARE(b.nextHop(), endpoint("tcp:127.0.0.2:5070"));
+        b.contactUri = "sips:201@127.0.0.2:5071";
+        QCOMPARE(b.nextHop(), endpoint("tls:127.0.0.2:5071"));
+        // ... unless the Contact cannot be used: then the source is all there is.
+        b.contactUri = "sip:201@phone.example.com;transport=tcp";
+        QCOMPARE(b.nextHop(), b.source);
+    }
+
+    void lookupByContactFollowsTheStore() {
+        ManualClock clock;
+        BindingStore store(clock);
+        // The URI views the literal itself, which outlives it.
+        auto uri = [](const char* text) {
+            auto parsed = sb::sip::Uri::parse(QByteArrayView(text));
+            Q_ASSERT(parsed);
+            return *parsed;
+        };
+        QVERIFY(!store.lookupByContact(uri("sip:201@127.0.0.2:5070")));
+        QVERIFY(store.put(binding(clock, "201", "sip:201@127.0.0.2:5070;transport=udp", 100s)));
+        Binding noUser = binding(clock, "202", "sip:127.0.0.3:5080", 200s);
+        noUser.source = endpoint("udp:127.0.0.9:40000");
+        noUser.behindNat = true;
+        QVERIFY(store.put(noUser));
+
+        // Found by the URI: user, host in any letter case, port as written; URI
+        // parameters do not matter.
+        auto found = store.lookupByContact(uri("sip:201@127.0.0.2:5070"));
+        QVERIFY(found);
+        QCOMPARE(found->user, QStringLiteral("201"));
+        QVERIFY(store.lookupByContact(uri("sip:201@127.0.0.2:5070;ob")));
+        QVERIFY(!store.lookupByContact(uri("sip:201@127.0.0.2")));       // other port
+        QVERIFY(!store.lookupByContact(uri("sip:209@127.0.0.2:5070")));  // other user
+        QVERIFY(!store.lookupByContact(uri("sips:201@127.0.0.2:5070")));
+        found = store.lookupByContact(uri("sip:127.0.0.3:5080"));
+        QVERIFY(found);
+        QCOMPARE(found->user, QStringLiteral("202"));
+        QCOMPARE(found->nextHop(), endpoint("udp:127.0.0.9:40000"));
+
+        // Two users registered the same contact: the most recent refresh wins.
+        QVERIFY(store.put(binding(clock, "203", "sip:127.0.0.3:5080", 300s)));
+        QCOMPARE(store.lookupByContact(uri("sip:127.0.0.3:5080"))->user, QStringLiteral("203"));
+        // Removal and expiry take it out of the index.
+        QVERIFY(store.remove(binding(clock, "203", "sip:127.0.0.3:5080")));
+        QCOMPARE(store.lookupByContact(uri("sip:127.0.0.3:5080"))->user, QStringLiteral("202"));
+        clock.advance(100s);
+        QVERIFY(!store.lookupByContact(uri("sip:201@127.0.0.2:5070")));
+        clock.advance(100s);
+        QVERIFY(!store.lookupByContact(uri("sip:127.0.0.3:5080")));
+        QCOMPARE(store.bindingCount(), std::size_t(0));
+        // IPv6 in another spelling is the same address.
+        QVERIFY(store.put(binding(clock, "204", "sip:204@[::1]:5090")));
+        QVERIFY(store.lookupByContact(uri("sip:204@[0:0::1]:5090")));
+        QCOMPARE(store.removeUser("204"), std::size_t(1));
+        QVERIFY(!store.lookupByContact(uri("sip:204@[::1]:5090")));
     }
 
     void saveThenLoadLaterKeepsRemainingLifetime() {
@@ -294,11 +356,20 @@ private slots:
         QCOMPARE(b.userAgent, QByteArray("Phone/1.0 (é)"));
         QCOMPARE(b.instanceId, QByteArray("<urn:uuid:00000000-0000-0000-0000-000000000002>"));
         QCOMPARE(b.expiresAt, clock.now() + 3400s);
+        // The TCP flow did not survive: requests go to the Contact, not to the phone's
+        // old ephemeral port.
+        QCOMPARE(b.nextHop(), endpoint("udp:127.0.0.2:5002"));
+        // The contact index is rebuilt from the file.
+        const auto byContact =
+            store.lookupByContact(*sb::sip::Uri::parse(QByteArray("sip:202@127.0.0.2:5002")));
+        QVERIFY(byContact);
+        QCOMPARE(byContact->callId, QByteArray("abc@127.0.0.2"));
 
         clock.advance(3399s);
         QCOMPARE(store.lookup("202").size(), std::size_t(2));
         clock.advance(1s);
         QVERIFY(store.lookup("202").empty());
+        QVERIFY(!store.lookupByContact(*sb::sip::Uri::parse(QByteArray("sip:202@127.0.0.2:5002"))));
         QCOMPARE(store.bindingCount(), std::size_t(0));
     }
 

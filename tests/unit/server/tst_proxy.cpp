@@ -9,6 +9,7 @@
 #include "base/manual_clock.h"
 #include "base/random.h"
 #include "fake_transport.h"
+#include "server/binding_store.h"
 #include "server/proxy.h"
 #include "transaction/transaction_layer.h"
 
@@ -32,8 +33,8 @@ const transport::Endpoint kUpstream = endpoint(Protocol::Udp, "127.0.0.9", 5060)
 const QByteArray kBob1Contact = "sip:202@127.0.0.3:5080";
 const QByteArray kBob2Contact = "sip:202@127.0.0.4:5090";
 const QByteArray kBobTcpContact = "sip:202@127.0.0.5:5062;transport=tcp";
-const QByteArray kOwnRoute = "<sip:127.0.0.1:5060;lr>";
-const QByteArray kOwnTcpRoute = "<sip:127.0.0.1:5060;transport=tcp;lr>";
+const QByteArray kCallId = "call-1@127.0.0.2";
+const QByteArray kSecret(32, 'k');
 
 class FakeLocation final : public LocationService, public UserDirectory {
 public:
@@ -42,6 +43,16 @@ public:
         return it == bindings.end() ? std::vector<Binding>{} : it->second;
     }
     bool hasUser(const QString& user) const override { return users.contains(user); }
+    // BindingStore::lookupByContact in miniature.
+    std::optional<Binding> byContact(const sip::Uri& uri) const {
+        for (const auto& [user, list] : bindings) {
+            for (const Binding& binding : list) {
+                auto contact = sip::Uri::parse(binding.contactUri);
+                if (contact && sip::uriEquivalent(*contact, uri)) return binding;
+            }
+        }
+        return std::nullopt;
+    }
 
     void add(const QString& user, QByteArray contact, transport::Endpoint source, int q = 1000) {
         Binding binding;
@@ -128,17 +139,28 @@ public:
     Proxy* proxy = nullptr;
 };
 
+ProxyOptions withTestSecret(ProxyOptions options) {
+    if (options.secret.isEmpty()) options.secret = kSecret;
+    return options;
+}
+
 struct Fixture {
     explicit Fixture(ProxyOptions options = {})
         : layer(transport, clock, random),
           domains(QStringList{QStringLiteral("switchboard.local")}),
-          proxy(layer, transport, clock, random, domains, location, location, options) {
+          proxy(layer, transport, clock, random, domains, location, location,
+                withTestSecret(std::move(options))) {
         domains.addListeningEndpoint(endpoint(Protocol::Udp, "127.0.0.1", 5060));
         domains.addListeningEndpoint(endpoint(Protocol::Tcp, "127.0.0.1", 5060));
         dispatcher.proxy = &proxy;
         layer.setServerUser(&dispatcher);
         proxy.setObserver(&observer);
+        proxy.setContactLookup([this](const sip::Uri& uri) { return location.byContact(uri); });
         location.users.insert(QStringLiteral("201"));
+        token = proxy.recordRoute().tokenFor(kCallId);
+        // What we Record-Route with for call-1 (and what its in-dialog requests carry).
+        ownRoute = "<sip:127.0.0.1:5060;sbrr=" + token + ";lr>";
+        ownTcpRoute = "<sip:127.0.0.1:5060;transport=tcp;sbrr=" + token + ";lr>";
     }
     ~Fixture() { layer.setServerUser(nullptr); }
 
@@ -154,7 +176,7 @@ struct Fixture {
         m.addHeader(sip::HeaderId::To, toTag.isEmpty()
                                            ? QByteArray("<sip:202@switchboard.local>")
                                            : "<sip:202@switchboard.local>;tag=" + toTag);
-        m.addHeader(sip::HeaderId::CallId, "call-1@127.0.0.2");
+        m.addHeader(sip::HeaderId::CallId, kCallId);
         m.addHeader(sip::HeaderId::CSeq,
                     QByteArray::number(cseq) + ' ' + sip::methodName(method).toByteArray());
         m.addHeader(sip::HeaderId::Contact, "<sip:201@127.0.0.2:5070>");
@@ -222,6 +244,9 @@ struct Fixture {
     Proxy proxy;
     Dispatcher dispatcher;
     RecordingObserver observer;
+    QByteArray token;
+    QByteArray ownRoute;
+    QByteArray ownTcpRoute;
 };
 
 QByteArrayView topViaBranch(const sip::Message& m) {
@@ -246,7 +271,7 @@ private slots:
         const sip::Message& invite = forwarded.message;
         QCOMPARE(invite.requestUri(), QByteArrayView(kBob1Contact));  // §16.6 step 2
         QCOMPARE(invite.maxForwards(), std::optional<quint32>(69));   // step 3
-        QCOMPARE(invite.header(sip::HeaderId::RecordRoute), QByteArrayView(kOwnRoute));  // 4
+        QCOMPARE(invite.header(sip::HeaderId::RecordRoute), QByteArrayView(f.ownRoute));  // 4
         QCOMPARE(invite.count(sip::HeaderId::RecordRoute), 1);
         auto vias = invite.vias();
         QCOMPARE(vias->size(), 2u);  // step 8: ours on top of the caller's
@@ -267,7 +292,7 @@ private slots:
         const SentMessage* ok = f.lastUpstream(200);
         QVERIFY(ok);
         QCOMPARE(topViaBranch(ok->message), QByteArrayView("z9hG4bK-caller-1"));
-        QCOMPARE(ok->message.header(sip::HeaderId::RecordRoute), QByteArrayView(kOwnRoute));
+        QCOMPARE(ok->message.header(sip::HeaderId::RecordRoute), QByteArrayView(f.ownRoute));
         QCOMPARE(ok->message.header(sip::HeaderId::Contact),
                  QByteArrayView("<" + kBob1Contact + ">"));
         QCOMPARE(f.proxy.callsInProgress(), 0u);
@@ -283,7 +308,7 @@ private slots:
         // forwarded statelessly with the Route popped (§16.4) and our Via pushed (§16.11).
         sip::Message ack =
             Fixture::request(sip::Method::Ack, kBob1Contact, "z9hG4bK-caller-ack", 1, "bob-tag");
-        ack.addHeader(sip::HeaderId::Route, kOwnRoute);
+        ack.addHeader(sip::HeaderId::Route, f.ownRoute);
         f.inject(ack);
         const SentMessage forwardedAck = f.lastRequestTo(sip::Method::Ack, kBob1);
         QVERIFY(!forwardedAck.message.has(sip::HeaderId::Route));
@@ -634,7 +659,7 @@ private slots:
         Fixture f;
         sip::Message bye =
             Fixture::request(sip::Method::Bye, kBob1Contact, "z9hG4bK-bye-1", 2, "bob-tag");
-        bye.addHeader(sip::HeaderId::Route, kOwnRoute);
+        bye.addHeader(sip::HeaderId::Route, f.ownRoute);
         f.inject(bye);
         const SentMessage forwarded = f.lastRequestTo(sip::Method::Bye, kBob1);
         QVERIFY(!forwarded.message.has(sip::HeaderId::Route));
@@ -654,7 +679,7 @@ private slots:
         Fixture f;
         sip::Message bye =
             Fixture::request(sip::Method::Bye, "sip:bob@example.com", "z9hG4bK-bye-2", 2, "t");
-        bye.addHeader(sip::HeaderId::Route, kOwnRoute + ", <sip:127.0.0.9:5060;lr>");
+        bye.addHeader(sip::HeaderId::Route, f.ownRoute + ", <sip:127.0.0.9:5060;lr>");
         f.inject(bye);
         const SentMessage forwarded = f.lastRequestTo(sip::Method::Bye, kUpstream);
         QCOMPARE(forwarded.message.header(sip::HeaderId::Route),
@@ -667,7 +692,7 @@ private slots:
         Fixture f;
         sip::Message bye =
             Fixture::request(sip::Method::Bye, "sip:bob@example.com", "z9hG4bK-bye-3", 2, "t");
-        bye.addHeader(sip::HeaderId::Route, kOwnRoute);
+        bye.addHeader(sip::HeaderId::Route, f.ownRoute);
         bye.addHeader(sip::HeaderId::Route, "<sip:127.0.0.9:5060>");
         f.inject(bye);
         const SentMessage forwarded = f.lastRequestTo(sip::Method::Bye, kUpstream);
@@ -679,8 +704,9 @@ private slots:
     void requestFromAStrictRouter() {
         // §16.4: our Record-Route URI in the Request-URI, the real one last in Route.
         Fixture f;
-        sip::Message bye = Fixture::request(sip::Method::Bye, "sip:127.0.0.1:5060;lr",
-                                            "z9hG4bK-bye-4", 2, "bob-tag");
+        sip::Message bye =
+            Fixture::request(sip::Method::Bye, "sip:127.0.0.1:5060;sbrr=" + f.token + ";lr",
+                             "z9hG4bK-bye-4", 2, "bob-tag");
         bye.addHeader(sip::HeaderId::Route, '<' + kBob1Contact + '>');
         f.inject(bye);
         const SentMessage forwarded = f.lastRequestTo(sip::Method::Bye, kBob1);
@@ -689,36 +715,94 @@ private slots:
     }
 
     void inDialogWithoutOurRouteIsNotRelayed() {
+        // No open relay: a request "within a dialog" that did not come through our
+        // Record-Route is refused, whatever it names (a phone, any address).
         Fixture f;
+        f.location.add("202", kBob1Contact, kBob1);
         f.inject(Fixture::request(sip::Method::Bye, kBob1Contact, "z9hG4bK-bye-5", 2, "bob-tag"));
-        QCOMPARE(f.upstreamStatuses(), std::vector<int>{403});
-        QCOMPARE(f.transport.countRequests(sip::Method::Bye), 0);
-    }
-
-    void dialogCheckRefusesForgedRequests() {
-        Fixture f;
-        std::vector<QByteArray> asked;
-        f.proxy.setDialogCheck([&](const sip::Message& request) {
-            asked.push_back(request.methodName().toByteArray());
-            return false;
-        });
-        sip::Message bye =
-            Fixture::request(sip::Method::Bye, kBob1Contact, "z9hG4bK-bye-6", 2, "forged");
-        bye.addHeader(sip::HeaderId::Route, kOwnRoute);
-        f.inject(bye);
-        QCOMPARE(f.upstreamStatuses(), std::vector<int>{481});
+        f.inject(Fixture::request(sip::Method::Invite, "sip:anyone@127.0.0.9:5060",
+                                  "z9hG4bK-relay-1", 2, "x"));
+        f.inject(Fixture::request(sip::Method::Message, "sip:202@switchboard.local",
+                                  "z9hG4bK-relay-2", 2, "x"));
+        QCOMPARE(f.upstreamStatuses(), (std::vector<int>{481, 481, 481}));
         QCOMPARE(f.lastUpstream(481)->message.reasonPhrase(),
                  QByteArrayView("Call/Transaction Does Not Exist"));
         QCOMPARE(f.transport.countRequests(sip::Method::Bye), 0);
-        // Initial requests and ACKs are not asked about.
+        QCOMPARE(f.transport.countRequests(sip::Method::Invite), 0);
+        QCOMPARE(f.transport.countRequests(sip::Method::Message), 0);
+        QVERIFY(f.observer.events.isEmpty());
+    }
+
+    void forgedTokensAreRefused() {
+        Fixture f;
+        const QByteArray forgedRoutes[] = {
+            "<sip:127.0.0.1:5060;lr>",                              // none
+            "<sip:127.0.0.1:5060;sbrr=AAAAAAAAAAAAAAAAAAAAAA;lr>",  // made up
+            "<sip:127.0.0.1:5060;sbrr=" + f.proxy.recordRoute().tokenFor("another-call") +
+                ";lr>",  // another dialog's
+        };
+        int n = 0;
+        for (const QByteArray& route : forgedRoutes) {
+            sip::Message bye =
+                Fixture::request(sip::Method::Bye, kBob1Contact,
+                                 "z9hG4bK-forged-" + QByteArray::number(++n), 2, "bob-tag");
+            bye.addHeader(sip::HeaderId::Route, route);
+            f.inject(bye);
+            // The ACK of a 2xx is never answered: dropped.
+            sip::Message ack =
+                Fixture::request(sip::Method::Ack, "sip:anyone@127.0.0.9:5060",
+                                 "z9hG4bK-forged-ack-" + QByteArray::number(n), 1, "bob-tag");
+            ack.addHeader(sip::HeaderId::Route, route);
+            f.inject(ack);
+        }
+        QCOMPARE(f.upstreamStatuses(), (std::vector<int>{481, 481, 481}));
+        QCOMPARE(f.transport.countRequests(sip::Method::Bye), 0);
+        QCOMPARE(f.transport.countRequests(sip::Method::Ack), 0);
+        // An ACK without any Route to a numeric host is not relayed either.
+        f.inject(Fixture::request(sip::Method::Ack, "sip:anyone@127.0.0.9:5060", "z9hG4bK-bare-ack",
+                                  1, "bob-tag"));
+        QCOMPARE(f.transport.countRequests(sip::Method::Ack), 0);
+        QVERIFY(f.observer.events.isEmpty());
+        // The real token passes: the same BYE is relayed.
+        sip::Message bye =
+            Fixture::request(sip::Method::Bye, kBob1Contact, "z9hG4bK-real", 2, "bob-tag");
+        bye.addHeader(sip::HeaderId::Route, f.ownRoute);
+        f.inject(bye);
+        QCOMPARE(f.requestsTo(sip::Method::Bye, kBob1).size(), 1u);
+    }
+
+    void withoutRecordRouteEveryInDialogRequestIs481() {
+        // record_route = false: the proxy is on no dialog's path, so no in-dialog request
+        // is legitimately its to route.
+        ProxyOptions options;
+        options.recordRoute = false;
+        Fixture f(options);
         f.location.add("202", kBob1Contact, kBob1);
         f.inject(Fixture::invite());
-        sip::Message ack =
-            Fixture::request(sip::Method::Ack, kBob1Contact, "z9hG4bK-ack-6", 1, "forged");
-        ack.addHeader(sip::HeaderId::Route, kOwnRoute);
-        f.inject(ack);
-        QCOMPARE(asked, std::vector<QByteArray>{"BYE"});
-        QCOMPARE(f.transport.countRequests(sip::Method::Invite), 1);
+        QVERIFY(
+            !f.lastRequestTo(sip::Method::Invite, kBob1).message.has(sip::HeaderId::RecordRoute));
+        sip::Message bye =
+            Fixture::request(sip::Method::Bye, kBob1Contact, "z9hG4bK-bye-norr", 2, "bob-tag");
+        bye.addHeader(sip::HeaderId::Route, "<sip:127.0.0.1:5060;lr>");
+        f.inject(bye);
+        QCOMPARE(f.upstreamStatuses(), (std::vector<int>{100, 481}));
+        QCOMPARE(f.transport.countRequests(sip::Method::Bye), 0);
+    }
+
+    void tokenIsBoundToTheCallIdOnly() {
+        // From and To swap with the direction: the callee's BYE (tags swapped) carries
+        // the same token as the caller's.
+        Fixture f;
+        sip::Message bye = sip::Message::request(sip::Method::Bye, "sip:201@127.0.0.2:5070");
+        bye.addHeader(sip::HeaderId::Via, "SIP/2.0/UDP 127.0.0.3:5080;branch=z9hG4bK-cb;rport");
+        bye.addHeader(sip::HeaderId::MaxForwards, "70");
+        bye.addHeader(sip::HeaderId::Route, f.ownRoute);
+        bye.addHeader(sip::HeaderId::From, "<sip:202@switchboard.local>;tag=bob-tag");
+        bye.addHeader(sip::HeaderId::To, "<sip:201@switchboard.local>;tag=caller-tag");
+        bye.addHeader(sip::HeaderId::CallId, kCallId);
+        bye.addHeader(sip::HeaderId::CSeq, "1 BYE");
+        f.inject(bye, kBob1);
+        QCOMPARE(f.requestsTo(sip::Method::Bye, kCaller).size(), 1u);
     }
 
     void otherDomainIsRefused() {
@@ -742,7 +826,7 @@ private slots:
         f.inject(Fixture::invite("sip:bob@example.com"));
         const SentMessage out = f.lastRequestTo(sip::Method::Invite, kUpstream);
         QCOMPARE(out.message.requestUri(), QByteArrayView("sip:bob@example.com"));
-        QCOMPARE(out.message.header(sip::HeaderId::RecordRoute), QByteArrayView(kOwnRoute));
+        QCOMPARE(out.message.header(sip::HeaderId::RecordRoute), QByteArrayView(f.ownRoute));
         f.answer(out, 200, "far", "sip:bob@127.0.0.9:5070");
         QCOMPARE(f.upstreamStatuses(), (std::vector<int>{100, 200}));
         QCOMPARE(f.observer.events.first(), QStringLiteral("started 201->"));
@@ -758,8 +842,8 @@ private slots:
         // RFC 5658: the top entry faces the callee (TCP), the next one the caller (UDP).
         const sip::ValueList rr = out.message.values(sip::HeaderId::RecordRoute);
         QCOMPARE(rr.size(), 2);
-        QCOMPARE(rr[0], QByteArrayView(kOwnTcpRoute));
-        QCOMPARE(rr[1], QByteArrayView(kOwnRoute));
+        QCOMPARE(rr[0], QByteArrayView(f.ownTcpRoute));
+        QCOMPARE(rr[1], QByteArrayView(f.ownRoute));
 
         // The callee's BYE comes over TCP with its route set (the Record-Route as is):
         // both entries are ours and popped; it leaves over UDP towards the caller.
@@ -767,8 +851,8 @@ private slots:
         bye.addHeader(sip::HeaderId::Via,
                       "SIP/2.0/TCP 127.0.0.5:5062;branch=z9hG4bK-callee-bye;rport");
         bye.addHeader(sip::HeaderId::MaxForwards, "70");
-        bye.addHeader(sip::HeaderId::Route, kOwnTcpRoute);
-        bye.addHeader(sip::HeaderId::Route, kOwnRoute);
+        bye.addHeader(sip::HeaderId::Route, f.ownTcpRoute);
+        bye.addHeader(sip::HeaderId::Route, f.ownRoute);
         bye.addHeader(sip::HeaderId::From, "<sip:202@switchboard.local>;tag=bob-tag");
         bye.addHeader(sip::HeaderId::To, "<sip:201@switchboard.local>;tag=caller-tag");
         bye.addHeader(sip::HeaderId::CallId, "call-1@127.0.0.2");
@@ -795,7 +879,7 @@ private slots:
             f.transport.inject(invite, endpoint(Protocol::Tcp, "127.0.0.2", 5070), 3).has_value());
         const SentMessage out = f.lastRequestTo(sip::Method::Invite, kBobTcp);
         QCOMPARE(out.message.values(sip::HeaderId::RecordRoute).size(), 1);
-        QCOMPARE(out.message.header(sip::HeaderId::RecordRoute), QByteArrayView(kOwnTcpRoute));
+        QCOMPARE(out.message.header(sip::HeaderId::RecordRoute), QByteArrayView(f.ownTcpRoute));
     }
 
     void transportErrorCountsAs503AndBecomes500() {
@@ -863,7 +947,7 @@ private slots:
         f.inject(Fixture::request(sip::Method::Subscribe));
         QCOMPARE(f.lastRequestTo(sip::Method::Subscribe, kBob1)
                      .message.header(sip::HeaderId::RecordRoute),
-                 QByteArrayView(kOwnRoute));
+                 QByteArrayView(f.ownRoute));
     }
 
     void nonInviteTimeoutSendsNo408() {
@@ -872,6 +956,7 @@ private slots:
         f.location.add("202", kBob1Contact, kBob1);
         sip::Message bye =
             Fixture::request(sip::Method::Bye, "sip:202@switchboard.local", "z9hG4bK-b7", 2, "t");
+        bye.addHeader(sip::HeaderId::Route, f.ownRoute);
         f.inject(bye);
         QCOMPARE(f.requestsTo(sip::Method::Bye, kBob1).size(), 1u);
         f.clock.advance(base::Duration(32'000));  // Timer F (after Timer E's retransmissions)
@@ -950,7 +1035,7 @@ private slots:
         Fixture f;
         sip::Message reinvite =
             Fixture::request(sip::Method::Invite, kBob1Contact, "z9hG4bK-reinvite", 2, "bob-tag");
-        reinvite.addHeader(sip::HeaderId::Route, kOwnRoute);
+        reinvite.addHeader(sip::HeaderId::Route, f.ownRoute);
         f.inject(reinvite);
         const SentMessage out = f.lastRequestTo(sip::Method::Invite, kBob1);
         QVERIFY(!out.message.has(sip::HeaderId::RecordRoute));
@@ -977,9 +1062,33 @@ private slots:
                  QByteArrayView("sip:202@127.0.0.77:5060"));
         sip::Message bye = Fixture::request(sip::Method::Bye, "sip:202@127.0.0.77:5060",
                                             "z9hG4bK-bye-nat", 2, "bob-tag");
-        bye.addHeader(sip::HeaderId::Route, kOwnRoute);
+        bye.addHeader(sip::HeaderId::Route, f.ownRoute);
         f.inject(bye);
         QCOMPARE(f.requestsTo(sip::Method::Bye, kBob2).size(), 1u);
+    }
+
+    void registeredContactIsFoundByItsUri() {
+        // The remote target of a dialog is a registered Contact without a user part (as
+        // some phones register): found by the URI itself, reached by its flow.
+        Fixture f;
+        base::ManualClock storeClock;
+        BindingStore store(storeClock);
+        Binding behindNat;
+        behindNat.user = QStringLiteral("202");
+        behindNat.contactUri = "sip:127.0.0.77:5060";
+        behindNat.contactValue = "<sip:127.0.0.77:5060>";
+        behindNat.source = kBob2;
+        behindNat.behindNat = true;
+        behindNat.expiresAt = storeClock.now() + std::chrono::seconds(3600);
+        QVERIFY(store.put(behindNat));
+        f.proxy.setContactLookup([&](const sip::Uri& uri) { return store.lookupByContact(uri); });
+        sip::Message bye = Fixture::request(sip::Method::Bye, "sip:127.0.0.77:5060",
+                                            "z9hG4bK-bye-contact", 2, "bob-tag");
+        bye.addHeader(sip::HeaderId::Route, f.ownRoute);
+        f.inject(bye);
+        QCOMPARE(f.requestsTo(sip::Method::Bye, kBob2).size(), 1u);
+        QCOMPARE(f.requestsTo(sip::Method::Bye, endpoint(Protocol::Udp, "127.0.0.77", 5060)).size(),
+                 0u);
     }
 
     void destroyingTheProxySilencesItsTransactions() {

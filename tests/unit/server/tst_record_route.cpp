@@ -13,8 +13,16 @@ using transport::Protocol;
 
 namespace {
 
+const QByteArray kSecret(32, 's');
+
+QHostAddress address(const char* text) {
+    return QHostAddress(QString::fromLatin1(text));
+}
+
 struct Fixture {
-    Fixture() : domains(QStringList{QStringLiteral("switchboard.local")}), rr(transport, domains) {
+    explicit Fixture(QByteArray secret = {})
+        : domains(QStringList{QStringLiteral("switchboard.local")}),
+          rr(transport, domains, {}, std::move(secret)) {
         domains.addListeningEndpoint(FakeTransport::endpoint(Protocol::Udp, "127.0.0.1", 5060));
         domains.addListeningEndpoint(FakeTransport::endpoint(Protocol::Tcp, "127.0.0.1", 5060));
     }
@@ -55,9 +63,140 @@ private slots:
     void wildcardListenerUsesWhereTheRequestArrived() {
         Fixture f;
         f.transport.setLocalEndpoint(FakeTransport::endpoint(Protocol::Udp, "0.0.0.0", 5060));
-        QCOMPARE(f.rr.uriFor(Protocol::Udp, QHostAddress(QStringLiteral("127.0.0.7"))),
+        QCOMPARE(f.rr.uriFor(Protocol::Udp, address("127.0.0.7")),
                  QByteArray("sip:127.0.0.7:5060;lr"));
-        QCOMPARE(f.rr.uriFor(Protocol::Udp), QByteArray("sip:switchboard.local:5060;lr"));
+    }
+
+    void wildcardListenerUsesTheAddressThePeerCanReach() {
+        // A UDP socket on 0.0.0.0 does not say where a request arrived: the entry names
+        // the address the system routes towards the peer, never a domain name that the
+        // phones cannot resolve.
+        Fixture f;
+        f.transport.setLocalEndpoint(FakeTransport::endpoint(Protocol::Udp, "0.0.0.0", 5060));
+        f.domains.setInterfaceAddresses({address("127.0.0.1"), address("127.0.0.7")});
+        std::vector<QHostAddress> asked;
+        f.domains.setRouteLookup([&](const QHostAddress& peer) -> std::optional<QHostAddress> {
+            asked.push_back(peer);
+            return peer == address("127.0.0.20") ? address("127.0.0.7") : address("127.0.0.1");
+        });
+        QCOMPARE(f.rr.uriFor(RecordRoute::Leg{Protocol::Udp, {}, address("127.0.0.20")}),
+                 QByteArray("sip:127.0.0.7:5060;lr"));
+        QCOMPARE(f.rr.uriFor(RecordRoute::Leg{Protocol::Udp, {}, address("127.0.0.2")}),
+                 QByteArray("sip:127.0.0.1:5060;lr"));
+        // Asked once per peer: the answer is cached.
+        QCOMPARE(f.rr.uriFor(RecordRoute::Leg{Protocol::Udp, {}, address("127.0.0.20")}),
+                 QByteArray("sip:127.0.0.7:5060;lr"));
+        QCOMPARE(asked.size(), 2u);
+        // Without a route: loopback for a loopback peer.
+        f.domains.setRouteLookup([](const QHostAddress&) { return std::optional<QHostAddress>(); });
+        QCOMPARE(f.rr.uriFor(RecordRoute::Leg{Protocol::Udp, {}, address("127.0.0.30")}),
+                 QByteArray("sip:127.0.0.1:5060;lr"));
+        // The configured host ([server] record_route_host) wins over any guess.
+        f.domains.setAdvertisedHost("127.0.0.9");
+        QCOMPARE(f.rr.uriFor(RecordRoute::Leg{Protocol::Udp, {}, address("127.0.0.20")}),
+                 QByteArray("sip:127.0.0.9:5060;lr"));
+    }
+
+    void wildcardListenerBetweenTwoNetworksRecordRoutesTwice() {
+        // RFC 5658: in on one of our addresses, out on another: each side gets the entry
+        // it can reach, the callee's on top.
+        Fixture f;
+        f.transport.setLocalEndpoint(FakeTransport::endpoint(Protocol::Udp, "0.0.0.0", 5060));
+        f.domains.setInterfaceAddresses({address("127.0.0.1"), address("127.0.0.7")});
+        f.domains.setRouteLookup([](const QHostAddress& peer) -> std::optional<QHostAddress> {
+            return peer == address("127.0.0.20") ? address("127.0.0.7") : address("127.0.0.1");
+        });
+        sip::Message invite = Fixture::bye("sip:b@127.0.0.20");
+        f.rr.addTo(invite, {Protocol::Udp, {}, address("127.0.0.2")},
+                   {Protocol::Udp, {}, address("127.0.0.20")});
+        const sip::ValueList values = invite.values(sip::HeaderId::RecordRoute);
+        QCOMPARE(values.size(), 2);
+        QCOMPARE(values[0], QByteArrayView("<sip:127.0.0.7:5060;lr>"));
+        QCOMPARE(values[1], QByteArrayView("<sip:127.0.0.1:5060;lr>"));
+        // Both sides on one network: one entry.
+        sip::Message local = Fixture::bye("sip:b@127.0.0.3");
+        f.rr.addTo(local, {Protocol::Udp, {}, address("127.0.0.2")},
+                   {Protocol::Udp, {}, address("127.0.0.3")});
+        QCOMPARE(local.values(sip::HeaderId::RecordRoute).size(), 1);
+    }
+
+    void wildcardListenerIsOwnOnlyAtOurAddresses() {
+        Fixture f;
+        f.transport.setLocalEndpoint(FakeTransport::endpoint(Protocol::Udp, "0.0.0.0", 5070));
+        f.domains.setInterfaceAddresses({address("127.0.0.1"), address("::1")});
+        QVERIFY(f.rr.isOwnHost("127.0.0.1", 5070));
+        QVERIFY(f.rr.isOwnHost("::1", 5070));
+        QVERIFY(!f.rr.isOwnHost("127.0.0.9", 5070));  // somebody else on that port
+        QVERIFY(!f.rr.isOwn(Fixture::uri("sip:127.0.0.9:5070;lr")));
+    }
+
+    void entriesCarryTheTokenOfTheCallId() {
+        Fixture f(kSecret);
+        sip::Message invite = Fixture::bye("sip:b@127.0.0.3");
+        f.rr.addTo(invite, {Protocol::Udp, {}, {}}, {Protocol::Udp, {}, {}});
+        const QByteArray token = f.rr.tokenFor("c");
+        QCOMPARE(token.size(), 16);  // 12 bytes, base64url
+        QCOMPARE(invite.header(sip::HeaderId::RecordRoute),
+                 QByteArrayView("<sip:127.0.0.1:5060;sbrr=" + token + ";lr>"));
+        // Deterministic per Call-ID and secret, different for another Call-ID or secret.
+        QCOMPARE(f.rr.tokenFor("c"), token);
+        QVERIFY(f.rr.tokenFor("d") != token);
+        Fixture other(QByteArray(32, 't'));
+        QVERIFY(other.rr.tokenFor("c") != token);
+        // The token is checked against the request's Call-ID.
+        QVERIFY(f.rr.hasValidToken(Fixture::uri("sip:127.0.0.1;sbrr=" + token + ";lr"), "c"));
+        QVERIFY(!f.rr.hasValidToken(Fixture::uri("sip:127.0.0.1;sbrr=" + token + ";lr"), "d"));
+        QVERIFY(!f.rr.hasValidToken(Fixture::uri("sip:127.0.0.1;sbrr=x;lr"), "c"));
+        QVERIFY(!f.rr.hasValidToken(Fixture::uri("sip:127.0.0.1;lr"), "c"));
+        // Without a secret no token is written, and none is accepted.
+        Fixture plain;
+        QVERIFY(plain.rr.tokenFor("c").isEmpty());
+        QVERIFY(!plain.rr.hasValidToken(Fixture::uri("sip:127.0.0.1;sbrr;lr"), "c"));
+    }
+
+    void preprocessReportsAValidToken() {
+        Fixture f(kSecret);
+        const QByteArray own = "<sip:127.0.0.1:5060;sbrr=" + f.rr.tokenFor("c") + ";lr>";
+        sip::Message bye = Fixture::bye("sip:b@127.0.0.3:5080");
+        bye.addHeader(sip::HeaderId::Route, own);
+        const auto done = f.rr.preprocess(bye);
+        QCOMPARE(done.poppedRoutes, 1);
+        QVERIFY(done.validToken);
+        QVERIFY(!bye.has(sip::HeaderId::Route));
+
+        // Our entry without the token, or with the token of another dialog: popped as ours
+        // (it names us) but not valid.
+        for (const QByteArray& route :
+             {QByteArray("<sip:127.0.0.1:5060;lr>"),
+              "<sip:127.0.0.1:5060;sbrr=" + f.rr.tokenFor("other") + ";lr>",
+              QByteArray("<sip:127.0.0.1:5060;sbrr=AAAAAAAAAAAAAAAA;lr>")}) {
+            sip::Message forged = Fixture::bye("sip:b@127.0.0.3:5080");
+            forged.addHeader(sip::HeaderId::Route, route);
+            const auto result = f.rr.preprocess(forged);
+            QCOMPARE(result.poppedRoutes, 1);
+            QVERIFY2(!result.validToken, route.constData());
+        }
+        // Someone else's route with our token (copied) is not ours to pop.
+        sip::Message foreign = Fixture::bye("sip:b@127.0.0.3:5080");
+        foreign.addHeader(sip::HeaderId::Route,
+                          "<sip:127.0.0.9:5060;sbrr=" + f.rr.tokenFor("c") + ";lr>");
+        QVERIFY(!f.rr.preprocess(foreign).validToken);
+    }
+
+    void strictRouterBringsTheTokenInTheRequestUri() {
+        Fixture f(kSecret);
+        sip::Message bye = Fixture::bye("sip:127.0.0.1:5060;sbrr=" + f.rr.tokenFor("c") + ";lr");
+        bye.addHeader(sip::HeaderId::Route, "<sip:b@127.0.0.3:5080>");
+        const auto done = f.rr.preprocess(bye);
+        QVERIFY(done.fromStrictRouter);
+        QVERIFY(done.validToken);
+        QCOMPARE(bye.requestUri(), QByteArrayView("sip:b@127.0.0.3:5080"));
+
+        sip::Message forged = Fixture::bye("sip:127.0.0.1:5060;lr");
+        forged.addHeader(sip::HeaderId::Route, "<sip:b@127.0.0.3:5080>");
+        const auto result = f.rr.preprocess(forged);
+        QVERIFY(result.fromStrictRouter);
+        QVERIFY(!result.validToken);
     }
 
     void configuredHostWins() {
@@ -68,19 +207,24 @@ private slots:
         QVERIFY(rr.isOwn(Fixture::uri("sip:pbx.example.org:5060;lr")));
         QVERIFY(rr.isOwn(Fixture::uri("sip:PBX.example.org;lr")));
         QVERIFY(!rr.isOwn(Fixture::uri("sip:pbx.example.org:5099;lr")));
+        // An IPv6 host ([server] record_route_host) is written in brackets and recognised
+        // without them.
+        RecordRoute v6(transport, domains, "[::1]");
+        QCOMPARE(v6.uriFor(Protocol::Udp), QByteArray("sip:[::1]:5060;lr"));
+        QVERIFY(v6.isOwn(Fixture::uri("sip:[::1]:5060;lr")));
     }
 
     void singleOrDoubleRecordRoute() {
         Fixture f;
         sip::Message same = Fixture::bye("sip:b@127.0.0.3");
         same.addHeader(sip::HeaderId::RecordRoute, "<sip:127.0.0.9;lr>");
-        f.rr.addTo(same, Protocol::Udp, Protocol::Udp);
+        f.rr.addTo(same, {Protocol::Udp, {}, {}}, {Protocol::Udp, {}, {}});
         QCOMPARE(same.values(sip::HeaderId::RecordRoute).size(), 2);
         QCOMPARE(same.values(sip::HeaderId::RecordRoute)[0],
                  QByteArrayView("<sip:127.0.0.1:5060;lr>"));
         // RFC 5658: the outgoing interface on top, the incoming one below it.
         sip::Message bridged = Fixture::bye("sip:b@127.0.0.3");
-        f.rr.addTo(bridged, Protocol::Udp, Protocol::Tcp);
+        f.rr.addTo(bridged, {Protocol::Udp, {}, {}}, {Protocol::Tcp, {}, {}});
         const sip::ValueList values = bridged.values(sip::HeaderId::RecordRoute);
         QCOMPARE(values.size(), 2);
         QCOMPARE(values[0], QByteArrayView("<sip:127.0.0.1:5060;transport=tcp;lr>"));
