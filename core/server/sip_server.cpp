@@ -123,7 +123,6 @@ void SipServer::answerOptions(transaction::TransactionId id, const sip::Message&
     response.addHeader(sip::HeaderId::Allow, QByteArray(kAllow.data(), kAllow.size()));
     response.addHeader(sip::HeaderId::Accept, "application/sdp, application/dialog-info+xml");
     response.addHeader(sip::HeaderId::AllowEvents, "dialog");
-    response.addHeader(sip::HeaderId::Supported, "path");
     respond(id, std::move(response));
 }
 

@@ -192,7 +192,11 @@ private slots:
                              "<sip:201@switchboard.local>;tag=o", "<sip:127.0.0.1:5060>"),
             kAlice));
         QCOMPARE(f.statusesTo(kAlice, sip::Method::Options), std::vector<int>{200});
-        QVERIFY(f.transport.lastResponse()->message.has(sip::HeaderId::Allow));
+        const sip::Message& answer = f.transport.lastResponse()->message;
+        QVERIFY(answer.has(sip::HeaderId::Allow));
+        QCOMPARE(answer.header(sip::HeaderId::AllowEvents), QByteArrayView("dialog"));
+        // Path (RFC 3327) is ignored, not supported: never advertised.
+        QVERIFY(!answer.has(sip::HeaderId::Supported));
     }
 
     void callIsRecordRoutedWithAToken() {
