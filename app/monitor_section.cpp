@@ -1,22 +1,13 @@
 #include "app/monitor_section.h"
 
 #include <QFile>
-#include <QSaveFile>
 #include <QSet>
+
+#include "app/ini_section.h"
 
 namespace sb::app {
 
 namespace {
-
-bool isSectionHeader(QByteArrayView line) {
-    return line.startsWith('[') && line.endsWith(']');
-}
-
-bool isMonitorHeader(QByteArrayView line) {
-    return isSectionHeader(line) && QByteArrayView(line.sliced(1, line.size() - 2))
-                                            .trimmed()
-                                            .compare("monitor", Qt::CaseInsensitive) == 0;
-}
 
 // Fields separated by commas; a field in double quotes may hold commas, and "" inside it
 // stands for one quote.
@@ -73,7 +64,7 @@ MonitorSection parseMonitorSection(QByteArrayView iniText) {
     for (qsizetype n = 0; n < lines.size(); ++n) {
         const QByteArray line = lines.at(n).trimmed();
         if (isSectionHeader(line)) {
-            inside = isMonitorHeader(line);
+            inside = isSectionHeader(line, "monitor");
             continue;
         }
         if (!inside || line.isEmpty() || line.startsWith(';') || line.startsWith('#')) continue;
@@ -135,48 +126,7 @@ QByteArray formatMonitorSection(const std::vector<board::Extension>& extensions)
 
 Result<void> saveMonitorSection(const QString& path,
                                 const std::vector<board::Extension>& extensions) {
-    QByteArray before;
-    if (QFile file(path); file.exists()) {
-        if (!file.open(QIODevice::ReadOnly))
-            return fail(ErrorKind::Config,
-                        QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
-        before = file.readAll();
-    }
-    // Every line outside [monitor] stays; the new section goes where the old one was
-    // (or at the end).
-    QByteArray after;
-    bool inside = false;
-    bool written = false;
-    const QList<QByteArray> lines = before.split('\n');
-    for (qsizetype n = 0; n < lines.size(); ++n) {
-        const QByteArray& line = lines.at(n);
-        const QByteArray trimmed = line.trimmed();
-        if (isSectionHeader(trimmed)) {
-            inside = isMonitorHeader(trimmed);
-            if (inside && !written) {
-                after += formatMonitorSection(extensions);
-                written = true;
-            }
-            if (inside) continue;
-        }
-        if (inside) continue;
-        if (n == lines.size() - 1 && line.isEmpty()) break;  // the final newline
-        after += line;
-        after += '\n';
-    }
-    if (!written) {
-        if (!after.isEmpty() && !after.endsWith("\n\n")) after += '\n';
-        after += formatMonitorSection(extensions);
-    }
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(ErrorKind::Config,
-                    QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
-    file.write(after);
-    if (!file.commit())
-        return fail(ErrorKind::Config,
-                    QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
-    return {};
+    return replaceIniSection(path, "monitor", formatMonitorSection(extensions));
 }
 
 }  // namespace sb::app

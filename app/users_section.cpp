@@ -1,25 +1,15 @@
 #include "app/users_section.h"
 
 #include <QFile>
-#include <QSaveFile>
 #include <QSet>
 
+#include "app/ini_section.h"
 #include "server/user_store.h"
 #include "sip/digest.h"
 
 namespace sb::app {
 
 namespace {
-
-bool isSectionHeader(QByteArrayView line) {
-    return line.startsWith('[') && line.endsWith(']');
-}
-
-bool isUsersHeader(QByteArrayView line) {
-    return isSectionHeader(line) && QByteArrayView(line.sliced(1, line.size() - 2))
-                                            .trimmed()
-                                            .compare("users", Qt::CaseInsensitive) == 0;
-}
 
 // '=' would end the key and a leading ';' would make the line a comment: both are
 // written as RFC 3261 escapes, which normalizeUserName() decodes again.
@@ -40,7 +30,7 @@ UsersSection parseUsersSection(QByteArrayView iniText) {
     for (qsizetype n = 0; n < lines.size(); ++n) {
         const QByteArray line = lines.at(n).trimmed();
         if (isSectionHeader(line)) {
-            inside = isUsersHeader(line);
+            inside = isSectionHeader(line, "users");
             continue;
         }
         if (!inside || line.isEmpty() || line.startsWith(';') || line.startsWith('#')) continue;
@@ -122,54 +112,9 @@ QByteArray formatUsersSection(const std::vector<UserEntry>& users) {
 }
 
 Result<void> saveUsersSection(const QString& path, const std::vector<UserEntry>& users) {
-    QByteArray before;
-    QFile existing(path);
-    const bool exists = existing.exists();
-    if (exists) {
-        if (!existing.open(QIODevice::ReadOnly))
-            return fail(ErrorKind::Config,
-                        QStringLiteral("cannot read %1: %2").arg(path, existing.errorString()));
-        before = existing.readAll();
-        existing.close();
-    }
-    // Every line outside [users] stays; the new section goes where the old one was (or
-    // at the end).
-    QByteArray after;
-    bool inside = false;
-    bool written = false;
-    const QList<QByteArray> lines = before.split('\n');
-    for (qsizetype n = 0; n < lines.size(); ++n) {
-        const QByteArray& line = lines.at(n);
-        const QByteArray trimmed = line.trimmed();
-        if (isSectionHeader(trimmed)) {
-            inside = isUsersHeader(trimmed);
-            if (inside && !written) {
-                after += formatUsersSection(users);
-                written = true;
-            }
-            if (inside) continue;
-        }
-        if (inside) continue;
-        if (n == lines.size() - 1 && line.isEmpty()) break;  // the final newline
-        after += line;
-        after += '\n';
-    }
-    if (!written) {
-        if (!after.isEmpty() && !after.endsWith("\n\n")) after += '\n';
-        after += formatUsersSection(users);
-    }
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(ErrorKind::Config,
-                    QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
     // HA1 hashes answer challenges of this realm as well as the password would: a new
     // file is for its owner only (an existing one keeps the permissions it was given).
-    if (!exists) file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-    file.write(after);
-    if (!file.commit())
-        return fail(ErrorKind::Config,
-                    QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
-    return {};
+    return replaceIniSection(path, "users", formatUsersSection(users), NewFileAccess::OwnerOnly);
 }
 
 }  // namespace sb::app
