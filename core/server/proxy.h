@@ -42,10 +42,13 @@ struct ProxyOptions {
     // 32 bytes kept across restarts, so that calls up before a restart can still end.
     // Empty: 32 random bytes (dialogs do not survive a restart).
     QByteArray secret;
-    // How long an answered call is kept after its first 2xx to pass further 2xx
-    // (retransmissions, other forks) through its transactions: RFC 6026 Timers L and M,
-    // 64*T1. Later ones go statelessly (onStrayResponse).
-    base::Duration acceptedLinger{std::chrono::seconds(32)};
+    // How long an answered call is kept after its first 2xx to pass further 2xx (other
+    // forks answering too) through its transactions. Later ones are forwarded
+    // statelessly (§16.7 step 5 allows it; the transactions themselves still absorb
+    // retransmissions for 64*T1). Short on purpose: the contexts kept are calls/s times
+    // this (at 32 s, the full 64*T1, 650 calls/s already filled the default limit and
+    // new calls got 503).
+    base::Duration acceptedLinger{std::chrono::seconds(4)};
     // Requests handled at once (response contexts, §16.2); beyond it new requests get
     // 503 with Retry-After.
     std::size_t maxResponseContexts = 20000;

@@ -297,8 +297,9 @@ private slots:
                  QByteArrayView("<" + kBob1Contact + ">"));
         QCOMPARE(f.proxy.callsInProgress(), 0u);
 
-        // The proxy does not retransmit the 2xx itself: the UAS does, end to end.
-        f.clock.advance(base::Duration(4'000));
+        // The proxy does not retransmit the 2xx itself (a UAS would have by now, at T1,
+        // 2*T1, 4*T1): the UAS does, end to end.
+        f.clock.advance(base::Duration(3'000));
         QCOMPARE(f.upstreamStatuses(), (std::vector<int>{100, 180, 200}));
         // A retransmission from the UAS is forwarded again.
         f.answer(forwarded, 200, "bob-tag");
@@ -335,7 +336,7 @@ private slots:
         };
         QCOMPARE(f.observer.events, expected);
 
-        // The answered call lingers for further 2xx (64*T1), then nothing is left.
+        // The answered call lingers a few seconds for further 2xx, then nothing is left.
         QCOMPARE(f.proxy.responseContexts(), 1u);
         f.clock.advance(base::Duration(40'000));
         QCOMPARE(f.proxy.responseContexts(), 0u);
@@ -968,6 +969,23 @@ private slots:
         f.inject(bye);  // a retransmission is absorbed, not routed again
         QCOMPARE(f.requestsTo(sip::Method::Bye, kBob1).size(), sent);
         QCOMPARE(f.upstreamStatuses(), std::vector<int>{});
+    }
+
+    void twoXxAfterTheLingerButWithinTimerMIsForwarded() {
+        // The context is gone after acceptedLinger, the client transaction lives on
+        // (Timer M): a retransmitted 2xx still reaches the caller, statelessly.
+        Fixture f;
+        f.location.add("202", kBob1Contact, kBob1);
+        f.inject(Fixture::invite());
+        const SentMessage out = f.lastRequestTo(sip::Method::Invite, kBob1);
+        f.answer(out, 200, "bob-tag");
+        f.clock.advance(base::Duration(10'000));
+        QCOMPARE(f.proxy.responseContexts(), 0u);
+        QVERIFY(f.layer.clientTransactionCount() > 0);
+        f.transport.clearSent();
+        f.answer(out, 200, "bob-tag");
+        QCOMPARE(f.transport.sent().size(), 1u);
+        QCOMPARE(f.transport.sent().front().statusCode(), 200);
     }
 
     void strayTwoXxIsForwardedStatelessly() {
