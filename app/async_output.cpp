@@ -43,6 +43,7 @@ qint64 AsyncOutput::readData(char*, qint64) {
 }
 
 qint64 AsyncOutput::writeData(const char* data, qint64 size) {
+    bool wake = false;
     {
         std::lock_guard lock(m_mutex);
         if (m_failed) {
@@ -54,9 +55,13 @@ qint64 AsyncOutput::writeData(const char* data, qint64 size) {
                                .arg(m_pending.size() + m_inFlight));
             return -1;
         }
+        // The writer sleeps only with nothing pending and nothing in flight; otherwise
+        // it looks at m_pending again before it sleeps: no wake-up needed (a futex call
+        // per event was a tenth of the server's time under load).
+        wake = m_pending.isEmpty() && m_inFlight == 0;
         m_pending.append(data, size);
     }
-    m_wake.notify_one();
+    if (wake) m_wake.notify_one();
     return size;
 }
 

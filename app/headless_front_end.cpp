@@ -92,27 +92,56 @@ QJsonObject HeadlessFrontEnd::snapshotEvent(const QJsonValue& id) const {
     return object;
 }
 
+namespace {
+
+// Equal when their subscription events would read the same.
+bool sameSubscriptionEvent(const ua::SubscriptionStatus& a, const ua::SubscriptionStatus& b) {
+    const auto seconds = [](const ua::SubscriptionStatus& s) -> std::optional<qint64> {
+        if (!s.retryIn) return std::nullopt;
+        return (s.retryIn->count() + 999) / 1000;
+    };
+    return a.state == b.state && a.reason == b.reason && a.statusCode == b.statusCode &&
+           seconds(a) == seconds(b);
+}
+
+}  // namespace
+
 void HeadlessFrontEnd::reportChanges(const QStringList& numbers) {
     const base::TimePoint now = m_console.clock().now();
     const QDateTime wallNow = QDateTime::currentDateTimeUtc();
+    // One write for the whole batch; what was written is remembered only once it was
+    // written: an event lost to a reader that fell behind is written again with the
+    // next change.
+    QByteArray batch;
+    qint64 lines = 0;
+    std::vector<std::pair<QString, ua::SubscriptionStatus>> subscriptions;
+    std::vector<std::pair<QString, QByteArray>> lamps;
     for (const QString& number : numbers) {
         const board::ExtensionState* state = m_console.state(number);
         if (!state) continue;
         // The subscription first: a lamp that goes offline is explained by it.
-        // What was written is remembered only once it was written: an event lost to a
-        // reader that fell behind is written again with the next change.
-        const QJsonObject subscription = subscriptionEvent(number, state->subscription);
-        auto last = m_lastSubscription.find(number);
-        if ((last == m_lastSubscription.end() || *last != subscription) && write(subscription))
-            m_lastSubscription.insert(number, subscription);
+        auto last = m_lastSubscription.constFind(number);
+        if (last == m_lastSubscription.cend() ||
+            !sameSubscriptionEvent(*last, state->subscription)) {
+            batch += toLine(subscriptionEvent(number, state->subscription));
+            ++lines;
+            subscriptions.emplace_back(number, state->subscription);
+        }
         // Compared on a fixed time base: the wall-clock rendering of the same steady
         // time point may differ by a millisecond from one batch to the next.
-        const QJsonObject key = lampObject(*state, base::TimePoint{}, kEpoch);
-        auto lastLamp = m_lastLamp.find(number);
-        if ((lastLamp == m_lastLamp.end() || *lastLamp != key) &&
-            write(lampEvent(*state, now, wallNow)))
-            m_lastLamp.insert(number, key);
+        QByteArray key = lampLine(*state, base::TimePoint{}, kEpoch);
+        auto lastLamp = m_lastLamp.constFind(number);
+        if (lastLamp == m_lastLamp.cend() || *lastLamp != key) {
+            batch += lampLine(*state, now, wallNow);
+            ++lines;
+            lamps.emplace_back(number, std::move(key));
+        }
     }
+    if (lines == 0 || !writeLines(batch, lines)) return;
+    for (auto& [number, status] : subscriptions)
+        m_lastSubscription.insert(number, std::move(status));
+    for (auto& [number, key] : lamps)
+        m_lastLamp.insert(number, std::move(key));
 }
 
 void HeadlessFrontEnd::syncDirectory() {
@@ -148,10 +177,14 @@ void HeadlessFrontEnd::quit() {
 }
 
 bool HeadlessFrontEnd::write(const QJsonObject& event) {
-    const QByteArray line = toLine(event);
-    if (m_out.write(line) != line.size()) {
-        if (m_lostEvents++ == 0)
+    return writeLines(toLine(event), 1);
+}
+
+bool HeadlessFrontEnd::writeLines(const QByteArray& lines, qint64 count) {
+    if (m_out.write(lines) != lines.size()) {
+        if (m_lostEvents == 0)
             qCWarning(lcApp) << "cannot write headless event:" << m_out.errorString();
+        m_lostEvents += count;
         return false;
     }
     if (m_lostEvents > 0) {

@@ -38,6 +38,8 @@ signals:
 private:
     // False when the event could not be written (the reader fell too far behind).
     bool write(const QJsonObject& event);
+    // `count` JSON lines in one write.
+    bool writeLines(const QByteArray& lines, qint64 count);
     void quit();
     void reportChanges(const QStringList& numbers);
     // Forgets removed extensions and announces new ones.
@@ -50,8 +52,9 @@ private:
     bool m_quitting = false;
     qint64 m_lostEvents = 0;  // since the last event that could be written
     // What was written last per extension, so that only real changes are written.
-    QHash<QString, QJsonObject> m_lastLamp;
-    QHash<QString, QJsonObject> m_lastSubscription;
+    // Lamps as their lamp line on a fixed time base (lampLine(state, {}, kEpoch)).
+    QHash<QString, QByteArray> m_lastLamp;
+    QHash<QString, ua::SubscriptionStatus> m_lastSubscription;
 };
 
 }  // namespace sb::app

@@ -1,5 +1,7 @@
 #include "app/headless_protocol.h"
 
+#include "app/json_line.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonParseError>
@@ -187,6 +189,52 @@ QJsonObject lampEvent(const board::ExtensionState& state, base::TimePoint now,
     QJsonObject object = lampObject(state, now, wallNow);
     object.insert(kEvent, QStringLiteral("lamp"));
     return object;
+}
+
+QByteArray lampLine(const board::ExtensionState& state, base::TimePoint now,
+                    const QDateTime& wallNow) {
+    // The keys of lampEvent() in sorted order, as QJsonDocument writes them.
+    const board::Extension& extension = state.extension;
+    JsonLine line;
+    line.beginObject().key(QLatin1StringView("dialogs")).beginArray();
+    for (const dialoginfo::DialogInfo& dialog : state.merge.dialogs()) {
+        line.beginObject();
+        if (!dialog.callId.isEmpty()) line.key(QLatin1StringView("call_id")).string(dialog.callId);
+        line.key(QLatin1StringView("direction"))
+            .string(dialoginfo::directionName(dialog.direction));
+        line.key(QLatin1StringView("id")).string(dialog.id);
+        if (!dialog.localTag.isEmpty())
+            line.key(QLatin1StringView("local_tag")).string(dialog.localTag);
+        line.key(QLatin1StringView("remote")).beginObject();
+        if (!dialog.remote.display.isEmpty())
+            line.key(QLatin1StringView("display")).string(dialog.remote.display);
+        line.key(QLatin1StringView("identity")).string(dialog.remote.identity);
+        if (dialog.remote.target)
+            line.key(QLatin1StringView("target")).string(dialog.remote.target->uri);
+        line.endObject();
+        if (!dialog.remoteTag.isEmpty())
+            line.key(QLatin1StringView("remote_tag")).string(dialog.remoteTag);
+        if (const auto it = state.dialogSince.constFind(dialog.id); it != state.dialogSince.cend())
+            line.key(QLatin1StringView("since")).string(wallTime(*it, now, wallNow));
+        line.key(QLatin1StringView("state")).string(dialoginfo::stateName(dialog.state));
+        line.endObject();
+    }
+    line.endArray();
+    line.key(QLatin1StringView("event")).string(QLatin1StringView("lamp"));
+    line.key(QLatin1StringView("extension")).string(extension.number);
+    line.key(QLatin1StringView("group")).string(extension.group);
+    line.key(QLatin1StringView("lamp")).string(dialoginfo::lampName(state.lamp.lamp));
+    line.key(QLatin1StringView("name")).string(extension.name);
+    if (state.lamp.lamp != dialoginfo::Lamp::Idle && state.lamp.lamp != dialoginfo::Lamp::Offline) {
+        line.key(QLatin1StringView("other")).beginObject();
+        if (!state.lamp.otherDisplay.isEmpty())
+            line.key(QLatin1StringView("display")).string(state.lamp.otherDisplay);
+        line.key(QLatin1StringView("uri")).string(state.lamp.otherUri);
+        line.endObject();
+    }
+    line.key(QLatin1StringView("since")).string(wallTime(state.since, now, wallNow));
+    line.endObject();
+    return line.takeLine();
 }
 
 QJsonObject subscriptionEvent(const QString& number, const ua::SubscriptionStatus& status) {

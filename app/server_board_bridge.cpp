@@ -17,7 +17,8 @@ ServerBoardBridge::ServerBoardBridge(board::Console& console, server::DialogStat
       m_dialogs(dialogs),
       m_bindings(bindings),
       m_domains(domains) {
-    m_dialogListener = m_dialogs.addListener([this](const QString& user) { refresh(user); });
+    m_dialogListener = m_dialogs.addListener(
+        [this](const QString& user, server::DialogStateStore::Change) { refresh(user); });
     m_bindingListener = m_bindings.addListener([this](const QString& user) { refresh(user); });
     connect(&m_console, &board::Console::monitored, this,
             [this](const QString& number, const QString&) { refreshExtension(number); });

@@ -9,15 +9,14 @@ EventLoopTimers::EventLoopTimers(QObject* parent) : QObject(parent) {
 }
 
 TimerId EventLoopTimers::start(Duration after, Callback callback) {
-    const TimerId id =
-        m_deadlines.add(now() + std::max(after, Duration::zero()), std::move(callback));
-    rearm();
+    const TimePoint deadline = now() + std::max(after, Duration::zero());
+    const TimerId id = m_deadlines.add(deadline, std::move(callback));
+    if (!m_armedFor || deadline < *m_armedFor) rearm();
     return id;
 }
 
 void EventLoopTimers::cancel(TimerId id) {
     m_deadlines.remove(id);
-    rearm();
 }
 
 void EventLoopTimers::fireDue() {
@@ -29,13 +28,14 @@ void EventLoopTimers::fireDue() {
 }
 
 void EventLoopTimers::rearm() {
-    auto next = m_deadlines.earliest();
-    if (!next) {
+    m_armedFor = m_deadlines.earliest();
+    if (!m_armedFor) {
         m_timer.stop();
         return;
     }
-    const auto wait = std::max(Duration::zero(), *next - now());
-    m_timer.start(std::chrono::duration_cast<std::chrono::milliseconds>(wait));
+    // Rounded up: a wake-up before the deadline would find nothing due and spin.
+    const auto wait = std::max(Duration::zero(), *m_armedFor - now());
+    m_timer.start(std::chrono::ceil<std::chrono::milliseconds>(wait));
 }
 
 }  // namespace sb::base

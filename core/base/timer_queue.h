@@ -3,9 +3,9 @@
 #include <QtGlobal>
 
 #include <functional>
-#include <map>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "base/clock.h"
 
@@ -29,6 +29,12 @@ public:
 
 // Deadline bookkeeping shared by the real and the manual timer queue: ordered by
 // deadline, ties fire in start order.
+//
+// A binary heap of (deadline, id) beside the callbacks by id. Protocol timers are
+// started and cancelled by the ten thousand a second under load (every transaction
+// starts two or three), so cancel only forgets the callback and the heap entry is
+// skipped when it comes up; the heap is rebuilt without such entries when they
+// outnumber the live ones, so it stays bounded by the timers pending.
 class DeadlineSet {
 public:
     TimerId add(TimePoint deadline, TimerQueue::Callback callback);
@@ -36,12 +42,23 @@ public:
     std::optional<TimePoint> earliest() const;
     // Removes and returns the earliest timer if it is due at `now`.
     std::optional<TimerQueue::Callback> takeDue(TimePoint now);
-    std::size_t size() const { return m_byDeadline.size(); }
+    std::size_t size() const { return m_callbacks.size(); }
 
 private:
-    using Key = std::pair<TimePoint, TimerId>;
-    std::map<Key, TimerQueue::Callback> m_byDeadline;
-    std::unordered_map<TimerId, TimePoint> m_deadlineOf;
+    struct Entry {
+        TimePoint deadline;
+        TimerId id;
+        // std::push_heap builds a max-heap: "less" here means "fires later".
+        bool operator<(const Entry& other) const {
+            return deadline != other.deadline ? deadline > other.deadline : id > other.id;
+        }
+    };
+    // Drops cancelled entries from the top of the heap (const: they were already gone).
+    void skipCancelled() const;
+    void compactIfSparse();
+
+    mutable std::vector<Entry> m_heap;
+    std::unordered_map<TimerId, TimerQueue::Callback> m_callbacks;
     TimerId m_nextId = 1;
 };
 

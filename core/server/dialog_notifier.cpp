@@ -115,7 +115,11 @@ DialogNotifier::DialogNotifier(transaction::TransactionLayer& transactions,
     m_options.maxExpires = std::max(m_options.maxExpires, m_options.minExpires);
     m_options.defaultExpires =
         std::clamp(m_options.defaultExpires, m_options.minExpires, m_options.maxExpires);
-    m_listener = m_store.addListener([this](const QString& user) { onStoreChanged(user); });
+    m_listener = m_store.addListener([this](const QString& user, DialogStateStore::Change change) {
+        // Watchers saw these dialogs end; their leaving is no news (RFC 4235 §3.7.1).
+        if (change == DialogStateStore::Change::EndedRemoved) return;
+        onStoreChanged(user);
+    });
 }
 
 DialogNotifier::~DialogNotifier() {

@@ -40,7 +40,16 @@ int DialogStateStore::addListener(Listener listener) {
 }
 
 void DialogStateStore::removeListener(int handle) {
-    std::erase_if(m_listeners, [handle](const auto& entry) { return entry.first == handle; });
+    for (auto& [h, listener] : m_listeners) {
+        if (h != handle) continue;
+        if (m_notifying > 0) {
+            h = 0;  // erased when the notification is over; the function may be running
+        } else {
+            std::erase_if(m_listeners,
+                          [handle](const auto& entry) { return entry.first == handle; });
+        }
+        return;
+    }
 }
 
 void DialogStateStore::setDialogs(const QString& user, const QString& sourceKey,
@@ -60,7 +69,7 @@ void DialogStateStore::setDialogs(const QString& user, const QString& sourceKey,
         m_dialogCount = m_dialogCount - slot->dialogs.size() + dialogs.size();
         slot->dialogs = std::move(dialogs);
     }
-    notify(user);
+    notify(user, Change::States);
 }
 
 void DialogStateStore::removeSource(const QString& user, const QString& sourceKey) {
@@ -71,9 +80,13 @@ void DialogStateStore::removeSource(const QString& user, const QString& sourceKe
                              [&](const Slot& s) { return s.sourceKey == sourceKey; });
     if (slot == sources.end()) return;
     m_dialogCount -= slot->dialogs.size();
+    const bool allEnded = std::all_of(slot->dialogs.begin(), slot->dialogs.end(),
+                                      [](const dialoginfo::DialogInfo& d) {
+                                          return d.state == dialoginfo::DialogState::Terminated;
+                                      });
     sources.erase(slot);
     if (sources.empty()) m_byUser.erase(found);
-    notify(user);
+    notify(user, allEnded ? Change::EndedRemoved : Change::States);
 }
 
 std::vector<dialoginfo::DialogInfo> DialogStateStore::dialogs(const QString& user) const {
@@ -83,15 +96,21 @@ std::vector<dialoginfo::DialogInfo> DialogStateStore::dialogs(const QString& use
     // One dialog id reported by several sources (two publications of one Kamailio whose
     // workers raced: the second PUBLISH went out before the first one's ETag came back)
     // is one dialog: the state furthest along wins, as presence_dialoginfo decides.
-    QHash<QString, std::size_t> position;
+    // A user has a handful of dialogs: a linear search beats a hash here.
+    std::size_t total = 0;
+    for (const Slot& slot : *found)
+        total += slot.dialogs.size();
+    all.reserve(total);
     for (const Slot& slot : *found) {
         for (const dialoginfo::DialogInfo& dialog : slot.dialogs) {
-            const auto known = position.constFind(dialog.id);
-            if (known == position.cend() || dialog.id.isEmpty()) {
-                position.insert(dialog.id, all.size());
+            auto known = dialog.id.isEmpty()
+                             ? all.end()
+                             : std::find_if(all.begin(), all.end(),
+                                            [&](const auto& seen) { return seen.id == dialog.id; });
+            if (known == all.end()) {
                 all.push_back(dialog);
-            } else if (dialog.state > all[*known].state) {
-                all[*known] = dialog;
+            } else if (dialog.state > known->state) {
+                *known = dialog;
             }
         }
     }
@@ -110,11 +129,15 @@ std::size_t DialogStateStore::dialogCount() const {
     return m_dialogCount;
 }
 
-void DialogStateStore::notify(const QString& user) {
-    // A copy: a listener may remove itself (never others) while we iterate.
-    const auto listeners = m_listeners;
-    for (const auto& [handle, listener] : listeners)
-        listener(user);
+void DialogStateStore::notify(const QString& user, Change change) {
+    // By index, without a copy of the list (listeners never add listeners).
+    ++m_notifying;
+    const std::size_t count = m_listeners.size();
+    for (std::size_t i = 0; i < count; ++i) {
+        if (m_listeners[i].first != 0) m_listeners[i].second(user, change);
+    }
+    if (--m_notifying == 0)
+        std::erase_if(m_listeners, [](const auto& entry) { return entry.first == 0; });
 }
 
 }  // namespace sb::server

@@ -21,9 +21,16 @@ namespace sb::server {
 // slots were first filled. Replacing a slot replaces only that source's dialogs.
 class DialogStateStore {
 public:
+    // What a change did. EndedRemoved: only dialogs that were already terminated left
+    // (a call's linger ran out, a publication of its end expired). Watchers have seen
+    // the end and need no NOTIFY for it (RFC 4235 §3.7.1: a terminated dialog need not
+    // appear again); the board still drops the dialog.
+    enum class Change { States, EndedRemoved };
+
     // Called synchronously after every change of a user's dialogs, with the user key.
-    // Listeners must not change the store from inside the call.
-    using Listener = std::function<void(const QString& user)>;
+    // Listeners must not change the store or add listeners from inside the call; a
+    // listener may remove itself (never another) from inside it.
+    using Listener = std::function<void(const QString& user, Change change)>;
 
     // Returns a handle for removeListener.
     int addListener(Listener listener);
@@ -47,10 +54,12 @@ private:
         QString sourceKey;
         std::vector<dialoginfo::DialogInfo> dialogs;
     };
-    void notify(const QString& user);
+    void notify(const QString& user, Change change);
 
     QHash<QString, std::vector<Slot>> m_byUser;
+    // A removed listener is emptied while a notification runs and erased after it.
     std::vector<std::pair<int, Listener>> m_listeners;
+    int m_notifying = 0;
     int m_nextHandle = 1;
     std::size_t m_dialogCount = 0;
 };

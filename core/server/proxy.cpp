@@ -194,7 +194,13 @@ bool Proxy::isLoop(const sip::Message& request, QByteArrayView hash) const {
 
 void Proxy::onRequest(transaction::TransactionId id, const transport::IncomingMessage& incoming) {
     const sip::Message& request = incoming.message;
-    if (m_contexts.size() >= m_options.maxResponseContexts) {
+    const bool inDialog = !tagOf(request.to()).isEmpty();
+    // A request within a dialog (a BYE above all) ends or keeps a call that is already
+    // up: under load it gets room beyond the limit that new calls see, so that a busy
+    // proxy sheds new calls rather than leaving answered ones hanging. Still bounded.
+    const std::size_t limit =
+        inDialog ? 2 * m_options.maxResponseContexts : m_options.maxResponseContexts;
+    if (m_contexts.size() >= limit) {
         answerLocally(id, request, 503, "Proxy Busy");
         return;
     }
@@ -222,7 +228,6 @@ void Proxy::onRequest(transaction::TransactionId id, const transport::IncomingMe
         answerLocally(id, request, 420);
         return;
     }
-    const bool inDialog = !tagOf(request.to()).isEmpty();
     // §16.4 route information preprocessing, on the copy every branch starts from.
     sip::Message forwardBase = request;
     const RecordRoute::Preprocessing routes = m_recordRoute.preprocess(forwardBase);

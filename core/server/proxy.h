@@ -50,7 +50,7 @@ struct ProxyOptions {
     // new calls got 503).
     base::Duration acceptedLinger{std::chrono::seconds(4)};
     // Requests handled at once (response contexts, §16.2); beyond it new requests get
-    // 503 with Retry-After.
+    // 503 with Retry-After. Requests within a dialog may use twice as many.
     std::size_t maxResponseContexts = 20000;
     std::chrono::seconds retryAfter{5};
 };

@@ -25,6 +25,9 @@ namespace {
 constexpr qsizetype kReadChunk = 64 * 1024;
 constexpr int kMaxRememberedUdpPeers = 4096;
 constexpr base::Duration kCloseGrace = std::chrono::seconds(5);
+// How long a destination whose TCP side refused stays UDP-only, and how many are kept.
+constexpr base::Duration kUdpOnlyFor = std::chrono::minutes(5);
+constexpr qsizetype kMaxUdpOnlyDestinations = 4096;
 
 bool isAnyAddress(const QHostAddress& address) {
     return address == QHostAddress(QHostAddress::Any) ||
@@ -166,7 +169,13 @@ struct SipTransport::Impl {
     std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections;
     QHash<Endpoint, ConnectionId> flows;
     QHash<Endpoint, std::size_t> udpListenerOfPeer;  // where each UDP peer's last request came in
-    QHash<QHostAddress, QHostAddress> routedLocal;   // for any-address listeners
+    // UDP destinations whose TCP side refused a request moved there for its size
+    // (§18.1.1): until the time given, such requests go straight over UDP. Many phones
+    // listen on UDP only; without this each large NOTIFY would first try to connect.
+    QHash<Endpoint, base::TimePoint> udpOnlyUntil;
+    bool isUdpOnly(const Endpoint& udpTarget);
+    void rememberUdpOnly(const Endpoint& udpTarget);
+    QHash<QHostAddress, QHostAddress> routedLocal;  // for any-address listeners
     std::vector<QPointer<QTcpSocket>> closing;
     ConnectionId nextConnectionId = 1;
 };
@@ -421,9 +430,19 @@ void SipTransport::Impl::onConnected(ConnectionId id) {
     if (!c || c->established) return;
     timers.cancel(c->connectTimer);
     c->connectTimer = base::kNoTimer;
+    const Endpoint local{Protocol::Tcp, normalizedAddress(c->socket->localAddress()),
+                         c->socket->localPort()};
+    if (local == c->remote) {
+        // TCP simultaneous open with itself: connecting to a local port nobody listens
+        // on can pick that very port as the source and "succeed". Nobody is there; what
+        // we sent would come back to us as if from a peer.
+        onConnectFailed(id, makeError(ErrorKind::Transport,
+                                      QStringLiteral("%1: connected to itself (nobody listens)")
+                                          .arg(c->remote.toString())));
+        return;
+    }
     c->established = true;
-    c->local = Endpoint{Protocol::Tcp, normalizedAddress(c->socket->localAddress()),
-                        c->socket->localPort()};
+    c->local = local;
     startLiveness(*c);
     qCDebug(lcTransport) << "connected" << c->local.toString() << "→" << c->remote.toString();
     for (const SendQueue::Entry& send : c->pending.takeAll())
@@ -467,11 +486,29 @@ void SipTransport::Impl::onConnectFailed(ConnectionId id, const Error& error) {
             othersFailed = true;
             continue;
         }
+        rememberUdpOnly(send.udpDestination);
         UdpListener* udp = udpListenerFor(send.udpDestination.address);
         if (!udp || !sendDatagram(*udp, send.udpFallback->serialize(), send.udpDestination))
             othersFailed = true;
     }
     closeConnection(id, othersFailed ? std::optional<Error>(error) : std::nullopt, false);
+}
+
+bool SipTransport::Impl::isUdpOnly(const Endpoint& udpTarget) {
+    auto found = udpOnlyUntil.find(udpTarget);
+    if (found == udpOnlyUntil.end()) return false;
+    if (*found > timers.now()) return true;
+    udpOnlyUntil.erase(found);
+    return false;
+}
+
+void SipTransport::Impl::rememberUdpOnly(const Endpoint& udpTarget) {
+    const base::TimePoint now = timers.now();
+    if (udpOnlyUntil.size() >= kMaxUdpOnlyDestinations) {
+        udpOnlyUntil.removeIf([now](const auto& entry) { return entry.value() <= now; });
+        if (udpOnlyUntil.size() >= kMaxUdpOnlyDestinations) return;  // bounded; TCP is tried again
+    }
+    udpOnlyUntil.insert(udpTarget, now + kUdpOnlyFor);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -940,7 +977,7 @@ Result<Endpoint> SipTransport::sendRequest(sip::Message& request, const Endpoint
         return fail(filled.error());
     }
     const QByteArray bytes = request.serialize();
-    if (bytes.size() > d->config.mtuAllowance && !pinsUdp(request)) {
+    if (bytes.size() > d->config.mtuAllowance && !pinsUdp(request) && !d->isUdpOnly(target)) {
         // §18.1.1: larger than the MTU allowance → a congestion-controlled transport.
         qCDebug(lcTransport) << "request of" << bytes.size() << "bytes to" << target.toString()
                              << "moves to TCP";

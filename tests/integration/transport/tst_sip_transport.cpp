@@ -396,6 +396,14 @@ void TstSipTransport::largeRequestFallsBackToUdp() {
     QCOMPARE(userB.messages[0].connection, ConnectionId(0));
     QCOMPARE(userB.messages[0].message.topVia()->transport, QByteArrayView("UDP"));
     QVERIFY(userA.failures.empty());
+
+    // That destination is now known to listen on UDP only: the next large request goes
+    // there directly, without another connection attempt.
+    const quint64 opened = a.counters().connectionsOpened;
+    sip::Message second = makeRequest("MESSAGE", "sip:bob@example.com", QByteArray(2000, 'y'));
+    QCOMPARE(a.sendRequest(second, *udpB)->protocol, Protocol::Udp);
+    QTRY_COMPARE_WITH_TIMEOUT(userB.count(), std::size_t(2), kWait);
+    QCOMPARE(a.counters().connectionsOpened, opened);
 }
 
 void TstSipTransport::crlfPingGetsPong() {

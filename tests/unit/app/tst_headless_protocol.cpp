@@ -253,6 +253,46 @@ private slots:
         QCOMPARE(remote.value("target").toString(), QStringLiteral("sip:202@127.0.0.1:5071"));
     }
 
+    void lampLineIsTheLampEventAsText() {
+        // The direct writer and the QJsonObject form agree to the byte, also for names
+        // that need escaping (quotes, backslashes, control characters, non-ASCII).
+        sb::board::ExtensionState state;
+        state.extension = {QStringLiteral("201"),
+                           QStringLiteral("Al\"ice \\ Ünal\t\u0001"),
+                           QStringLiteral("Sales & <Support>"),
+                           {}};
+        sb::dialoginfo::Document document;
+        document.version = 1;
+        document.entity = QStringLiteral("sip:201@example.com");
+        for (const auto& [id, tags] :
+             {std::pair{QStringLiteral("d1"), true}, std::pair{QStringLiteral("d\"2"), false}}) {
+            sb::dialoginfo::DialogInfo dialog;
+            dialog.id = id;
+            if (tags) {
+                dialog.callId = QStringLiteral("c1@host");
+                dialog.localTag = QStringLiteral("lt");
+                dialog.remoteTag = QStringLiteral("rt");
+                dialog.remote.display = QStringLiteral("Bob \"B\"");
+                dialog.remote.target =
+                    sb::dialoginfo::Target{QStringLiteral("sip:202@127.0.0.1:5071"), {}};
+            }
+            dialog.direction = sb::dialoginfo::Direction::Recipient;
+            dialog.state = sb::dialoginfo::DialogState::Early;
+            dialog.remote.identity = QStringLiteral("sip:a&b@example.com");
+            document.dialogs.push_back(dialog);
+        }
+        QVERIFY(state.merge.apply(document) == sb::dialoginfo::DialogStateMerge::Outcome::Applied);
+        state.lamp = sb::dialoginfo::deriveLamp(state.merge.dialogs(), true);
+        const sb::base::TimePoint now{std::chrono::seconds(1000)};
+        state.since = now - std::chrono::seconds(5);
+        state.dialogSince.insert(QStringLiteral("d1"), now - std::chrono::seconds(7));
+        const QDateTime wallNow(QDate(2026, 11, 27), QTime(8, 0, 0), Qt::UTC);
+
+        QCOMPARE(lampLine(state, now, wallNow), toLine(lampEvent(state, now, wallNow)));
+        state.lamp = sb::dialoginfo::deriveLamp({}, true);
+        QCOMPARE(lampLine(state, now, wallNow), toLine(lampEvent(state, now, wallNow)));
+    }
+
     void idleLampHasNoOtherParty() {
         sb::board::ExtensionState state;
         state.extension.number = QStringLiteral("202");

@@ -35,7 +35,8 @@ private slots:
     void sourcesAddUpInTheOrderTheyCame() {
         server::DialogStateStore store;
         QStringList changes;
-        store.addListener([&](const QString& user) { changes << user; });
+        store.addListener(
+            [&](const QString& user, server::DialogStateStore::Change) { changes << user; });
         store.setDialogs(QStringLiteral("201"), QStringLiteral("call:1"),
                          {dialog(QStringLiteral("a"), DialogState::Early)});
         store.setDialogs(QStringLiteral("201"), QStringLiteral("publish:1"),
@@ -51,7 +52,7 @@ private slots:
     void replacingWithTheSameDialogsNotifiesNobody() {
         server::DialogStateStore store;
         int changes = 0;
-        store.addListener([&](const QString&) { ++changes; });
+        store.addListener([&](const QString&, server::DialogStateStore::Change) { ++changes; });
         store.setDialogs(QStringLiteral("201"), QStringLiteral("call:1"),
                          {dialog(QStringLiteral("a"), DialogState::Early)});
         store.setDialogs(QStringLiteral("201"), QStringLiteral("call:1"),
@@ -76,6 +77,41 @@ private slots:
         QCOMPARE(store.dialogCount(), std::size_t(0));
     }
 
+    void removingOnlyEndedDialogsSaysSo() {
+        server::DialogStateStore store;
+        QList<server::DialogStateStore::Change> changes;
+        store.addListener(
+            [&](const QString&, server::DialogStateStore::Change change) { changes << change; });
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("call:1"),
+                         {dialog(QStringLiteral("a"), DialogState::Terminated)});
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("call:2"),
+                         {dialog(QStringLiteral("b"), DialogState::Terminated),
+                          dialog(QStringLiteral("c"), DialogState::Confirmed)});
+        store.removeSource(QStringLiteral("201"), QStringLiteral("call:1"));
+        store.removeSource(QStringLiteral("201"), QStringLiteral("call:2"));
+        using Change = server::DialogStateStore::Change;
+        QCOMPARE(changes, (QList<Change>{Change::States, Change::States, Change::EndedRemoved,
+                                         Change::States}));
+    }
+
+    void aListenerMayRemoveItselfWhileCalled() {
+        server::DialogStateStore store;
+        int first = 0;
+        int second = 0;
+        int handle = 0;
+        handle = store.addListener([&](const QString&, server::DialogStateStore::Change) {
+            ++first;
+            store.removeListener(handle);
+        });
+        store.addListener([&](const QString&, server::DialogStateStore::Change) { ++second; });
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("call:1"),
+                         {dialog(QStringLiteral("a"), DialogState::Early)});
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("call:1"),
+                         {dialog(QStringLiteral("a"), DialogState::Confirmed)});
+        QCOMPARE(first, 1);
+        QCOMPARE(second, 2);
+    }
+
     void oneDialogIdFromTwoSourcesShowsTheStateFurthestAlong() {
         // A Kamailio's racing workers: the "trying" publication and a second publication
         // that went on to confirmed carry the same dialog id.
@@ -97,7 +133,8 @@ private slots:
     void aListenerCanLeave() {
         server::DialogStateStore store;
         int changes = 0;
-        const int handle = store.addListener([&](const QString&) { ++changes; });
+        const int handle =
+            store.addListener([&](const QString&, server::DialogStateStore::Change) { ++changes; });
         store.removeListener(handle);
         store.setDialogs(QStringLiteral("201"), QStringLiteral("call:1"),
                          {dialog(QStringLiteral("a"), DialogState::Early)});

@@ -1049,6 +1049,28 @@ private slots:
         QCOMPARE(f.transport.countRequests(sip::Method::Invite), 1);
     }
 
+    void aByeStillPassesWhenNewCallsAreRefused() {
+        // Under load new calls get 503; the BYE of a call that is up still goes through
+        // (it has twice the room), so no answered call is left hanging.
+        ProxyOptions options;
+        options.maxResponseContexts = 1;
+        Fixture f(options);
+        f.location.add("202", kBob1Contact, kBob1);
+        f.inject(Fixture::invite());
+        sip::Message bye =
+            Fixture::request(sip::Method::Bye, kBob1Contact, "z9hG4bK-bye-1", 2, "bob-tag");
+        bye.addHeader(sip::HeaderId::Route, f.ownRoute);
+        f.inject(bye);
+        QCOMPARE(f.transport.countResponses(503), 0);
+        QCOMPARE(f.transport.countRequests(sip::Method::Bye), 1);
+        // The room is bounded too: a second BYE while both are pending is refused.
+        sip::Message another =
+            Fixture::request(sip::Method::Bye, kBob1Contact, "z9hG4bK-bye-2", 3, "bob-tag");
+        another.addHeader(sip::HeaderId::Route, f.ownRoute);
+        f.inject(another);
+        QCOMPARE(f.transport.countResponses(503), 1);
+    }
+
     void reInviteIsAnInDialogRequest() {
         Fixture f;
         sip::Message reinvite =

@@ -107,7 +107,8 @@ struct World {
         : domains(QStringList{QStringLiteral("switchboard.local")}) {
         domains.addListeningEndpoint(
             {transport::Protocol::Udp, QHostAddress(QStringLiteral("127.0.0.1")), 5060});
-        store.addListener([this](const QString& user) { notified << user; });
+        store.addListener(
+            [this](const QString& user, server::DialogStateStore::Change) { notified << user; });
         publications = std::make_unique<server::PublicationStore>(store, domains, clock, random,
                                                                   std::move(options));
     }
