@@ -22,7 +22,7 @@ const QStringList kServerKeys = {
     // An IP address for Record-Route and the notifier's
     // Contact on a wildcard listener (phones must reach it).
     "record_route_host", "timer_c", "upstream", "upstream_transport", "dialog_lifetime",
-    "single_dialog_watchers", "dummy_dialog_watchers", "digest_algorithms"};
+    "single_dialog_watchers", "dummy_dialog_watchers", "digest_algorithms", "callee_trying"};
 
 std::optional<transport::Protocol> protocolOf(const QString& name) {
     const QString lower = name.trimmed().toLower();
@@ -322,6 +322,8 @@ void readServer(QSettings& settings, Config& config, Problems& problems) {
     if (const auto value =
             readInteger(settings, s, QStringLiteral("dialog_lifetime"), 60, 604800, sec, problems))
         server.dialogLifetime = static_cast<quint32>(*value);
+    if (const auto value = readBool(settings, s, QStringLiteral("callee_trying"), problems))
+        server.calleeTrying = *value;
     server.singleDialogWatchers = readList(settings, s, QStringLiteral("single_dialog_watchers"));
     server.dummyDialogWatchers = readList(settings, s, QStringLiteral("dummy_dialog_watchers"));
 }

@@ -84,6 +84,9 @@ struct ServerConfig {
     quint16 upstreamPort = 0;
     transport::Protocol upstreamTransport = transport::Protocol::Udp;
     quint32 dialogLifetime = 43200;  // seconds; a confirmed call without BYE ends then
+    // The callee's side shows "trying" before its phone answers anything
+    // (server::DialogTrackerOptions::calleeTrying).
+    bool calleeTrying = false;
     // Watchers (phones subscribing to the dialog package) that need a compatibility
     // switch, by user name or by a substring of their User-Agent.
     QStringList singleDialogWatchers;

@@ -9,10 +9,6 @@
 
 namespace sb::app {
 
-namespace {
-const QDateTime kEpoch = QDateTime::fromMSecsSinceEpoch(0, Qt::UTC);
-}
-
 HeadlessFrontEnd::HeadlessFrontEnd(Session& session, board::Console& console, QIODevice& out,
                                    QObject* parent)
     : QObject(parent), m_session(session), m_console(console), m_out(out) {
@@ -127,9 +123,9 @@ void HeadlessFrontEnd::reportChanges(const QStringList& numbers) {
             ++lines;
             subscriptions.emplace_back(number, state->subscription);
         }
-        // Compared on a fixed time base: the wall-clock rendering of the same steady
+        // Compared on the steady clock: the wall-clock rendering of the same steady
         // time point may differ by a millisecond from one batch to the next.
-        QByteArray key = lampLine(*state, base::TimePoint{}, kEpoch);
+        QByteArray key = lampKey(*state);
         auto lastLamp = m_lastLamp.constFind(number);
         if (lastLamp == m_lastLamp.cend() || *lastLamp != key) {
             batch += lampLine(*state, now, wallNow);

@@ -52,7 +52,7 @@ private:
     bool m_quitting = false;
     qint64 m_lostEvents = 0;  // since the last event that could be written
     // What was written last per extension, so that only real changes are written.
-    // Lamps as their lamp line on a fixed time base (lampLine(state, {}, kEpoch)).
+    // Lamps as lampKey() (their lamp line with steady-clock times).
     QHash<QString, QByteArray> m_lastLamp;
     QHash<QString, ua::SubscriptionStatus> m_lastSubscription;
 };

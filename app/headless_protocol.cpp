@@ -191,11 +191,21 @@ QJsonObject lampEvent(const board::ExtensionState& state, base::TimePoint now,
     return object;
 }
 
-QByteArray lampLine(const board::ExtensionState& state, base::TimePoint now,
-                    const QDateTime& wallNow) {
+namespace {
+
+// lampLine(), or with `wallNow` null the times as steady milliseconds (lampKey()).
+QByteArray lampText(const board::ExtensionState& state, base::TimePoint now,
+                    const QDateTime* wallNow) {
     // The keys of lampEvent() in sorted order, as QJsonDocument writes them.
     const board::Extension& extension = state.extension;
     JsonLine line;
+    const auto time = [&](base::TimePoint at) {
+        if (wallNow) {
+            line.string(wallTime(at, now, *wallNow));
+        } else {
+            line.number(at.time_since_epoch().count());
+        }
+    };
     line.beginObject().key(QLatin1StringView("dialogs")).beginArray();
     for (const dialoginfo::DialogInfo& dialog : state.merge.dialogs()) {
         line.beginObject();
@@ -214,8 +224,11 @@ QByteArray lampLine(const board::ExtensionState& state, base::TimePoint now,
         line.endObject();
         if (!dialog.remoteTag.isEmpty())
             line.key(QLatin1StringView("remote_tag")).string(dialog.remoteTag);
-        if (const auto it = state.dialogSince.constFind(dialog.id); it != state.dialogSince.cend())
-            line.key(QLatin1StringView("since")).string(wallTime(*it, now, wallNow));
+        if (const auto it = state.dialogSince.constFind(dialog.id);
+            it != state.dialogSince.cend()) {
+            line.key(QLatin1StringView("since"));
+            time(*it);
+        }
         line.key(QLatin1StringView("state")).string(dialoginfo::stateName(dialog.state));
         line.endObject();
     }
@@ -232,9 +245,21 @@ QByteArray lampLine(const board::ExtensionState& state, base::TimePoint now,
         line.key(QLatin1StringView("uri")).string(state.lamp.otherUri);
         line.endObject();
     }
-    line.key(QLatin1StringView("since")).string(wallTime(state.since, now, wallNow));
+    line.key(QLatin1StringView("since"));
+    time(state.since);
     line.endObject();
     return line.takeLine();
+}
+
+}  // namespace
+
+QByteArray lampLine(const board::ExtensionState& state, base::TimePoint now,
+                    const QDateTime& wallNow) {
+    return lampText(state, now, &wallNow);
+}
+
+QByteArray lampKey(const board::ExtensionState& state) {
+    return lampText(state, {}, nullptr);
 }
 
 QJsonObject subscriptionEvent(const QString& number, const ua::SubscriptionStatus& status) {

@@ -57,6 +57,9 @@ QJsonObject lampEvent(const board::ExtensionState& state, base::TimePoint now,
 // lamp events are written by the thousand a second on a busy server.
 QByteArray lampLine(const board::ExtensionState& state, base::TimePoint now,
                     const QDateTime& wallNow);
+// What lampLine() shows, with times as steady-clock milliseconds: equal keys, equal
+// events (compared to write only real changes; no wall-clock rendering needed).
+QByteArray lampKey(const board::ExtensionState& state);
 QJsonObject subscriptionEvent(const QString& number, const ua::SubscriptionStatus& status);
 QJsonObject errorEvent(const QJsonValue& id, const QString& message);
 

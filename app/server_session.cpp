@@ -46,6 +46,7 @@ server::SipServerOptions serverOptions(const Config& config) {
             server.upstreamTransport, QHostAddress(server.upstreamHost), server.upstreamPort};
     }
     out.tracker.lifetime = std::chrono::seconds(server.dialogLifetime);
+    out.tracker.calleeTrying = server.calleeTrying;
     // Each entry names a watcher user or a piece of a User-Agent; a watcher that both
     // lists name gets both switches.
     auto addRule = [&out](const QString& match, server::WatcherCompat compat) {

@@ -634,18 +634,21 @@ DialogInfo DialogTracker::sideOf(const Call& call, Direction side) const {
     return info;
 }
 
-void DialogTracker::publish(const Call& call) {
+void DialogTracker::publish(Call& call) {
     const QString sourceKey = QStringLiteral("call:%1").arg(call.id);
+    // The callee's side from its first provisional response on (options.calleeTrying).
+    call.calleeShown = call.calleeShown || m_options.calleeTrying ||
+                       (call.shown.state != State::Trying && call.shown.state != State::Terminated);
     if (!call.callerUser.isEmpty() && call.callerUser == call.calleeUser) {
         // A user calling itself (another of its phones): both sides in its one slot.
-        m_store.setDialogs(
-            call.callerUser, sourceKey,
-            {sideOf(call, Direction::Initiator), sideOf(call, Direction::Recipient)});
+        std::vector<DialogInfo> both{sideOf(call, Direction::Initiator)};
+        if (call.calleeShown) both.push_back(sideOf(call, Direction::Recipient));
+        m_store.setDialogs(call.callerUser, sourceKey, std::move(both));
         return;
     }
     if (!call.callerUser.isEmpty())
         m_store.setDialogs(call.callerUser, sourceKey, {sideOf(call, Direction::Initiator)});
-    if (!call.calleeUser.isEmpty())
+    if (!call.calleeUser.isEmpty() && call.calleeShown)
         m_store.setDialogs(call.calleeUser, sourceKey, {sideOf(call, Direction::Recipient)});
 }
 

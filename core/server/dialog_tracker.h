@@ -41,6 +41,12 @@ struct DialogTrackerOptions {
     // ignored, so a hostile downstream cannot grow a call without bound.
     std::size_t maxBranchesPerCall = 32;
     std::size_t maxDialogsPerBranch = 16;
+    // Whether the callee's side shows "trying" as soon as the INVITE is forwarded
+    // (pua_dialoginfo's callee_trying, off there too). Off, the callee's dialog appears
+    // with the callee's first provisional response: before it the proxy cannot know that
+    // the callee's phone has the INVITE (RFC 4235 §3.7.1), and its watchers are spared a
+    // NOTIFY per call. A call that ends before then is never shown on the callee's side.
+    bool calleeTrying = false;
 };
 
 // The built-in server's dialog tracker: what Kamailio's dialog module sees of every
@@ -49,8 +55,8 @@ struct DialogTrackerOptions {
 // "call:<CallId>" of the caller's and of the callee's user in the DialogStateStore with
 // one dialog each (RFC 4235 §4.1: direction initiator / recipient):
 //
-//   trying      at once, on both sides (RFC 4235 semantics, pua_dialoginfo's
-//               callee_trying)
+//   trying      at once on the caller's side; on the callee's only with
+//               options.calleeTrying (pua_dialoginfo's callee_trying)
 //   proceeding  a 1xx without To tag on a branch
 //   early       a 1xx with To tag (an early dialog per To tag, several while forking);
 //               while forking, both sides show the most advanced live branch
@@ -177,7 +183,8 @@ private:
         BranchId shownBranch = 0;
         bool answeredDialog = false;  // shown.toTag is the confirmed dialog's
         bool acknowledged = false;
-        QString event;  // RFC 4235 event when terminated (not for BYEs, see below)
+        bool calleeShown = false;  // the callee's side has been published
+        QString event;             // RFC 4235 event when terminated (not for BYEs, see below)
         int code = 0;
         std::optional<bool> byeFromCaller;  // set when a BYE ended it
         base::TimerId lifetimeTimer = base::kNoTimer;
@@ -211,7 +218,7 @@ private:
     void remove(CallId id);
 
     dialoginfo::DialogInfo sideOf(const Call& call, dialoginfo::Direction side) const;
-    void publish(const Call& call);
+    void publish(Call& call);
     CallView viewOf(const Call& call) const;
     void changed();
 

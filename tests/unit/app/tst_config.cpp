@@ -167,6 +167,7 @@ private slots:
             "record_route_host = 127.0.0.7\n"
             "upstream = 127.0.0.3:5080\nupstream_transport = tcp\n"
             "dialog_lifetime = 3600\n"
+            "callee_trying = yes\n"
             "single_dialog_watchers = 205, Grandstream\n"
             "dummy_dialog_watchers = Yealink\n");
         QVERIFY2(config, qPrintable(config ? QString() : config.error().reason));
@@ -188,6 +189,7 @@ private slots:
         QCOMPARE(int(server.upstreamPort), 5080);
         QCOMPARE(server.upstreamTransport, Protocol::Tcp);
         QCOMPARE(server.dialogLifetime, 3600u);
+        QVERIFY(server.calleeTrying);
         QCOMPARE(server.singleDialogWatchers,
                  (QStringList{QStringLiteral("205"), QStringLiteral("Grandstream")}));
         QCOMPARE(server.dummyDialogWatchers, QStringList{QStringLiteral("Yealink")});

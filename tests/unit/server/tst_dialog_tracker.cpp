@@ -99,8 +99,16 @@ class TestDialogTracker : public QObject {
     Q_OBJECT
 
 private:
+    // Most tests show the callee from the start (RFC 4235's full state machine);
+    // calleeSideWaitsForTheFirstAnswer tests the default.
+    static server::DialogTrackerOptions withCalleeTrying() {
+        server::DialogTrackerOptions options;
+        options.calleeTrying = true;
+        return options;
+    }
+
     struct Fixture {
-        explicit Fixture(server::DialogTrackerOptions options = {})
+        explicit Fixture(server::DialogTrackerOptions options = withCalleeTrying())
             : domains(QStringList{QStringLiteral("switchboard.local")}),
               tracker(store, domains, clock, random, options) {
             tracker.setChangeListener([this] { ++changes; });
@@ -257,6 +265,33 @@ private slots:
         QCOMPARE(f.caller().stateEvent, QStringLiteral("local-bye"));
         QCOMPARE(f.callee().stateEvent, QStringLiteral("remote-bye"));
         QCOMPARE(f.tracker.call(1)->stateEvent, QStringLiteral("local-bye"));
+    }
+
+    void calleeSideWaitsForTheFirstAnswer() {
+        // The default (pua_dialoginfo's callee_trying off): the callee's side appears
+        // with its phone's first provisional response, not when the INVITE goes out.
+        Fixture f{server::DialogTrackerOptions{}};
+        const sip::Message inv = invite();
+        f.start(1, inv);
+        f.tracker.onBranchStarted(1, 10, "sip:202@127.0.0.1:5080");
+        QCOMPARE(f.caller().state, DialogState::Trying);
+        QVERIFY(f.store.dialogs(QStringLiteral("202")).empty());
+        f.tracker.onBranchResponse(1, 10, response(inv, 180, "to202"));
+        QCOMPARE(f.callee().state, DialogState::Early);
+        f.tracker.onBranchResponse(1, 10, response(inv, 486, "to202"));
+        f.tracker.onCallFailed(1, 486, false);
+        QCOMPARE(f.callee().state, DialogState::Terminated);
+
+        // A call that ends before the callee's phone answered anything is never shown
+        // on the callee's side.
+        InviteText text;
+        text.callId = "second-call";
+        const sip::Message second = invite(text);
+        f.start(2, second);
+        f.tracker.onBranchStarted(2, 20, "sip:202@127.0.0.1:5080");
+        f.tracker.onCallFailed(2, 408, false);
+        QCOMPARE(f.store.dialogs(QStringLiteral("201")).size(), 2u);
+        QCOMPARE(f.store.dialogs(QStringLiteral("202")).size(), 1u);
     }
 
     void cancelled() {
@@ -431,7 +466,7 @@ private slots:
     }
 
     void lifetimeAlsoBoundsAnUnansweredCall() {
-        server::DialogTrackerOptions options;
+        server::DialogTrackerOptions options = withCalleeTrying();
         options.lifetime = 1h;
         Fixture f(options);
         const sip::Message inv = invite();
@@ -590,7 +625,7 @@ private slots:
     }
 
     void boundedCallCount() {
-        server::DialogTrackerOptions options;
+        server::DialogTrackerOptions options = withCalleeTrying();
         options.maxCalls = 2;
         options.lifetime = 1h;
         Fixture f(options);
