@@ -81,7 +81,11 @@ void ServerBoardBridge::refreshExtension(const QString& number) {
     document.version = ++m_versions[number];
     document.state = dialoginfo::DocumentState::Full;
     document.entity = m_domains.aorUri(user);
-    document.dialogs = m_dialogs.dialogs(user);
+    // A dialog whose end the board was shown is left out from then on: the board
+    // drops it (full state), as the notifier's watchers do.
+    quint64& shownUpTo = m_shownUpTo[number];
+    document.dialogs = m_dialogs.dialogs(user, shownUpTo);
+    shownUpTo = m_dialogs.sequence();
     m_console.applyDocument(document, number);
 }
 

@@ -49,6 +49,8 @@ private:
     // the whole run (one "subscription" per registration period would reset them; the
     // board's merge accepts any higher version).
     QHash<QString, quint64> m_versions;
+    // Per extension: the dialog store's sequence() when its last document was built.
+    QHash<QString, quint64> m_shownUpTo;
     QHash<QString, bool> m_usable;  // last status given, so that only changes are passed
 };
 

@@ -92,6 +92,7 @@ struct DialogNotifier::Watcher {
     WatcherCompat compat;
     transport::Endpoint source;  // where the last SUBSCRIBE came from
     quint64 nextVersion = 0;     // RFC 4235 §4.1: counts up per subscription from 0
+    quint64 shownUpTo = 0;       // the store's sequence() when its last document was built
     base::TimePoint expiresAt{};
     base::TimerId expiryTimer = base::kNoTimer;
     base::TimerId retryTimer = base::kNoTimer;  // after a 491
@@ -484,7 +485,8 @@ dialoginfo::Document DialogNotifier::documentFor(const Watcher& watcher) const {
     dialoginfo::Document document;
     document.state = dialoginfo::DocumentState::Full;
     document.entity = m_domains.aorUri(watcher.user);
-    document.dialogs = m_store.dialogs(watcher.user);
+    // A dialog whose end this watcher was shown is left out from then on.
+    document.dialogs = m_store.dialogs(watcher.user, watcher.shownUpTo);
     if (watcher.compat.singleDialog && document.dialogs.size() > 1) {
         // The most interesting; among equals the last, which the store filled most recently.
         std::size_t best = 0;
@@ -528,6 +530,7 @@ void DialogNotifier::sendNotify(Watcher& watcher) {
             "active;expires=" + QByteArray::number(qint64(std::max<qint64>(left.count(), 0))));
     }
     dialoginfo::Document document = documentFor(watcher);
+    watcher.shownUpTo = m_store.sequence();
     document.version = watcher.nextVersion++;
     request.setBody(kContentType, dialoginfo::writeDocument(document, m_options.document));
 

@@ -63,11 +63,12 @@ void DialogStateStore::setDialogs(const QString& user, const QString& sourceKey,
                              [&](const Slot& s) { return s.sourceKey == sourceKey; });
     if (slot == sources.end()) {
         m_dialogCount += dialogs.size();
-        sources.push_back(Slot{sourceKey, std::move(dialogs)});
+        sources.push_back(Slot{sourceKey, std::move(dialogs), ++m_sequence});
     } else {
         if (sameDialogs(slot->dialogs, dialogs)) return;
         m_dialogCount = m_dialogCount - slot->dialogs.size() + dialogs.size();
         slot->dialogs = std::move(dialogs);
+        slot->changedAt = ++m_sequence;
     }
     notify(user, Change::States);
 }
@@ -86,21 +87,25 @@ void DialogStateStore::removeSource(const QString& user, const QString& sourceKe
                                       });
     sources.erase(slot);
     if (sources.empty()) m_byUser.erase(found);
+    ++m_sequence;
     notify(user, allEnded ? Change::EndedRemoved : Change::States);
 }
 
 std::vector<dialoginfo::DialogInfo> DialogStateStore::dialogs(const QString& user) const {
+    return dialogs(user, 0);
+}
+
+std::vector<dialoginfo::DialogInfo> DialogStateStore::dialogs(const QString& user,
+                                                              quint64 endedAfter) const {
     std::vector<dialoginfo::DialogInfo> all;
     auto found = m_byUser.constFind(user);
     if (found == m_byUser.cend()) return all;
     // One dialog id reported by several sources (two publications of one Kamailio whose
     // workers raced: the second PUBLISH went out before the first one's ETag came back)
-    // is one dialog: the state furthest along wins, as presence_dialoginfo decides.
+    // is one dialog: the state furthest along wins, as presence_dialoginfo decides. Old
+    // ends are dropped only after that, so a stale copy never stands in for them.
     // A user has a handful of dialogs: a linear search beats a hash here.
-    std::size_t total = 0;
-    for (const Slot& slot : *found)
-        total += slot.dialogs.size();
-    all.reserve(total);
+    std::vector<quint64> changedAt;
     for (const Slot& slot : *found) {
         for (const dialoginfo::DialogInfo& dialog : slot.dialogs) {
             auto known = dialog.id.isEmpty()
@@ -109,11 +114,22 @@ std::vector<dialoginfo::DialogInfo> DialogStateStore::dialogs(const QString& use
                                             [&](const auto& seen) { return seen.id == dialog.id; });
             if (known == all.end()) {
                 all.push_back(dialog);
+                changedAt.push_back(slot.changedAt);
             } else if (dialog.state > known->state) {
                 *known = dialog;
+                changedAt[std::size_t(known - all.begin())] = slot.changedAt;
             }
         }
     }
+    if (endedAfter == 0) return all;
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        if (all[i].state == dialoginfo::DialogState::Terminated && changedAt[i] <= endedAfter)
+            continue;
+        if (kept != i) all[kept] = std::move(all[i]);
+        ++kept;
+    }
+    all.resize(kept);
     return all;
 }
 

@@ -44,6 +44,14 @@ public:
 
     // Every dialog of `user`, slot by slot.
     std::vector<dialoginfo::DialogInfo> dialogs(const QString& user) const;
+    // The same without the terminated dialogs whose last change is at or before
+    // `endedAfter` (a sequence()): a reader that has shown everything up to then has
+    // shown their end, and RFC 4235 §3.7.1 lets later full documents leave them out.
+    // Terminated calls linger in the store for seconds; without this every document of
+    // a busy user would carry each call of the last seconds.
+    std::vector<dialoginfo::DialogInfo> dialogs(const QString& user, quint64 endedAfter) const;
+    // Rises with every change (notified or not); 0 before the first.
+    quint64 sequence() const { return m_sequence; }
     bool hasDialogs(const QString& user) const;
     // Users with at least one dialog.
     QStringList users() const;
@@ -53,6 +61,7 @@ private:
     struct Slot {
         QString sourceKey;
         std::vector<dialoginfo::DialogInfo> dialogs;
+        quint64 changedAt = 0;  // sequence() of its last change
     };
     void notify(const QString& user, Change change);
 
@@ -62,6 +71,7 @@ private:
     int m_notifying = 0;
     int m_nextHandle = 1;
     std::size_t m_dialogCount = 0;
+    quint64 m_sequence = 0;
 };
 
 // Field-by-field equality of two dialogs (the store skips notifications for no change).

@@ -379,6 +379,29 @@ private slots:
         QCOMPARE(notify.destination, FakeTransport::endpoint(Protocol::Udp, "127.0.0.3", 5070));
     }
 
+    void anEndShownOnceIsLeftOutOfLaterDocuments() {
+        // RFC 4235 §3.7.1: the NOTIFY after the end shows the dialog terminated; later
+        // documents leave it out although the store still keeps it for a while.
+        World world;
+        SubscribeSpec spec;
+        world.subscribeOk(spec);
+        world.answerAll();
+        world.store.setDialogs(QStringLiteral("202"), QStringLiteral("call:1"),
+                               {dialogOf(QStringLiteral("d1"), DialogState::Terminated)});
+        world.answerAll();
+        const dialoginfo::Document ended = bodyOf(world.lastNotify());
+        QCOMPARE(ended.dialogs.size(), std::size_t(1));
+        QCOMPARE(ended.dialogs.front().state, DialogState::Terminated);
+
+        world.store.setDialogs(QStringLiteral("202"), QStringLiteral("call:2"),
+                               {dialogOf(QStringLiteral("d2"), DialogState::Early)});
+        world.answerAll();
+        const dialoginfo::Document next = bodyOf(world.lastNotify());
+        QCOMPARE(next.dialogs.size(), std::size_t(1));
+        QCOMPARE(next.dialogs.front().id, QStringLiteral("d2"));
+        QCOMPARE(world.store.dialogCount(), std::size_t(2));
+    }
+
     void anEndedDialogLeavesWithoutANotify() {
         // The watcher saw the call end; the dialog's leaving the store (its linger ran
         // out) is no news. The next document simply no longer lists it.

@@ -94,6 +94,40 @@ private slots:
                                          Change::States}));
     }
 
+    void oldEndsAreLeftOutForAReaderThatShowedThem() {
+        server::DialogStateStore store;
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("call:1"),
+                         {dialog(QStringLiteral("a"), DialogState::Terminated)});
+        const quint64 shown = store.sequence();
+        QCOMPARE(idsOf(store.dialogs(QStringLiteral("201"), 0)), QStringList{QStringLiteral("a")});
+        QVERIFY(store.dialogs(QStringLiteral("201"), shown).empty());
+
+        // A later change elsewhere: the old end stays out, the new dialog is in.
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("call:2"),
+                         {dialog(QStringLiteral("b"), DialogState::Early)});
+        QCOMPARE(idsOf(store.dialogs(QStringLiteral("201"), shown)),
+                 QStringList{QStringLiteral("b")});
+        // A dialog that ends after the reader's last look is shown (once more) ended.
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("call:2"),
+                         {dialog(QStringLiteral("b"), DialogState::Terminated)});
+        QCOMPARE(idsOf(store.dialogs(QStringLiteral("201"), shown)),
+                 QStringList{QStringLiteral("b")});
+        // Everything, as before, without a sequence.
+        QCOMPARE(idsOf(store.dialogs(QStringLiteral("201"))),
+                 (QStringList{QStringLiteral("a"), QStringLiteral("b")}));
+    }
+
+    void aStaleCopyNeverStandsInForAnOldEnd() {
+        // The furthest state wins first; only then are old ends left out. A "trying"
+        // copy of an ended dialog from another source must not reappear.
+        server::DialogStateStore store;
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("publish:1"),
+                         {dialog(QStringLiteral("padi-1"), DialogState::Trying)});
+        store.setDialogs(QStringLiteral("201"), QStringLiteral("publish:2"),
+                         {dialog(QStringLiteral("padi-1"), DialogState::Terminated)});
+        QVERIFY(store.dialogs(QStringLiteral("201"), store.sequence()).empty());
+    }
+
     void aListenerMayRemoveItselfWhileCalled() {
         server::DialogStateStore store;
         int first = 0;
