@@ -197,6 +197,15 @@ std::optional<quint32> Message::minExpires() const {
     return has(HeaderId::MinExpires) ? parseUnsigned(header(HeaderId::MinExpires)) : std::nullopt;
 }
 
+std::optional<quint32> Message::retryAfter() const {
+    const QByteArrayView value = header(HeaderId::RetryAfter).trimmed();
+    qsizetype digits = 0;
+    while (digits < value.size() && value[digits] >= '0' && value[digits] <= '9')
+        ++digits;
+    if (digits == 0) return std::nullopt;
+    return parseUnsigned(value.first(digits));
+}
+
 Result<EventHeader> Message::event() const {
     if (!has(HeaderId::Event))
         return fail(ErrorKind::Parse, QStringLiteral("Missing Event header"), -1, 400);

@@ -93,6 +93,8 @@ public:
     std::optional<quint32> maxForwards() const;
     std::optional<quint32> expires() const;
     std::optional<quint32> minExpires() const;
+    // RFC 3261 §20.33: the delta-seconds that lead Retry-After ("120 (lunch);duration=60").
+    std::optional<quint32> retryAfter() const;
     Result<EventHeader> event() const;
     Result<SubscriptionStateHeader> subscriptionState() const;
     QByteArrayView sipETag() const { return header(HeaderId::SipETag); }

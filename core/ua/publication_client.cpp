@@ -17,15 +17,6 @@ constexpr int kMaxIntervalRetries = 3;
 constexpr int kCallIdLength = 24;
 constexpr int kTagLength = 12;
 
-std::optional<quint32> retryAfterOf(const sip::Message& response) {
-    const QByteArrayView value = response.header(sip::HeaderId::RetryAfter).trimmed();
-    qsizetype digits = 0;
-    while (digits < value.size() && value[digits] >= '0' && value[digits] <= '9')
-        ++digits;
-    if (digits == 0) return std::nullopt;
-    return sip::parseUnsigned(value.first(digits));
-}
-
 QString reasonOf(const sip::Message& response) {
     return QStringLiteral("%1 %2")
         .arg(response.statusCode())
@@ -241,7 +232,7 @@ void PublicationClient::onFinal(TransactionId id, const sip::Message& response) 
         sendNext();
         return;
     }
-    failed(code, reasonOf(response), retryAfterOf(response));
+    failed(code, reasonOf(response), response.retryAfter());
 }
 
 void PublicationClient::onTimeout(TransactionId id) {

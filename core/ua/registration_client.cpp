@@ -22,16 +22,6 @@ constexpr int kMaxIntervalRetries = 3;
 constexpr int kCallIdLength = 24;
 constexpr int kTagLength = 12;
 
-// RFC 3261 §20.33: Retry-After: 120 (comment);duration=3600 — the leading delta-seconds.
-std::optional<quint32> retryAfter(const sip::Message& response) {
-    const QByteArrayView value = response.header(sip::HeaderId::RetryAfter).trimmed();
-    qsizetype digits = 0;
-    while (digits < value.size() && value[digits] >= '0' && value[digits] <= '9')
-        ++digits;
-    if (digits == 0) return std::nullopt;
-    return sip::parseUnsigned(value.first(digits));
-}
-
 QString reasonOf(const sip::Message& response) {
     return QStringLiteral("%1 %2")
         .arg(response.statusCode())
@@ -368,15 +358,15 @@ void RegistrationClient::handleRegisterFinal(const sip::Message& response) {
             ++m_intervalRetries;
             send();
         } else {
-            failed(code, reasonOf(response), retryAfter(response));
+            failed(code, reasonOf(response), response.retryAfter());
         }
         return;
     }
     if (code == 503) {
-        failOver(code, reasonOf(response), retryAfter(response));
+        failOver(code, reasonOf(response), response.retryAfter());
         return;
     }
-    failed(code, reasonOf(response), retryAfter(response));
+    failed(code, reasonOf(response), response.retryAfter());
 }
 
 void RegistrationClient::handleUnregisterFinal(const sip::Message& response) {

@@ -66,15 +66,6 @@ struct ViewEqual {
 template <class T>
 using ViewMap = std::unordered_map<QByteArray, T, ViewHash, ViewEqual>;
 
-std::optional<quint32> retryAfterOf(const sip::Message& response) {
-    const QByteArrayView value = response.header(sip::HeaderId::RetryAfter).trimmed();
-    qsizetype digits = 0;
-    while (digits < value.size() && value[digits] >= '0' && value[digits] <= '9')
-        ++digits;
-    if (digits == 0) return std::nullopt;
-    return sip::parseUnsigned(value.first(digits));
-}
-
 QByteArray reasonOf(const sip::Message& response) {
     return QByteArray::number(response.statusCode()) + ' ' + response.reasonPhrase().toByteArray();
 }
@@ -549,7 +540,7 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
             if (answered) {
                 sendInitial(sub);
             } else {
-                failed(sub, code, reasonOf(response), retryAfterOf(response));
+                failed(sub, code, reasonOf(response), response.retryAfter());
             }
             return;
         }
@@ -569,7 +560,7 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
             fallBackToResources();
             return;
         }
-        failed(sub, code, reasonOf(response), retryAfterOf(response));
+        failed(sub, code, reasonOf(response), response.retryAfter());
     }
 
     void refreshAnswered(Sub& sub, const sip::Message& response) {
@@ -611,10 +602,10 @@ struct SubscriptionSet::Impl final : transaction::ClientTransactionUser {
             sub.phase != Phase::Established) {
             // RFC 6665 §4.1.2.2 (404, 405, 410, 416, 480-485, 489, 501, 604), or a challenge
             // we cannot answer: the subscription is over; a new one after the back-off.
-            failed(sub, code, reasonOf(response) + " on refresh", retryAfterOf(response));
+            failed(sub, code, reasonOf(response) + " on refresh", response.retryAfter());
             return;
         }
-        refreshFailed(sub, code, reasonOf(response) + " on refresh", retryAfterOf(response));
+        refreshFailed(sub, code, reasonOf(response) + " on refresh", response.retryAfter());
     }
 
     // RFC 6665 §4.1.2.2: a refresh that failed otherwise leaves the subscription valid

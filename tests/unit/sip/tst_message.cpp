@@ -211,8 +211,9 @@ void TestMessage::numericHeaders() {
         "SIP/2.0 423 Interval Too Brief\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKr\n"
         "To: <sip:desk@example.com>;tag=2\nFrom: <sip:desk@example.com>;tag=1\nCall-ID: reg1\n"
         "CSeq: 9 REGISTER\nMin-Expires: 0600\nExpires: 3600\nMax-Forwards: 0068\n"
-        "Content-Length: 0\n\n");
+        "Retry-After: 120 (lunch);duration=60\nContent-Length: 0\n\n");
     QCOMPARE(msg.minExpires(), std::optional<quint32>(600));
+    QCOMPARE(msg.retryAfter(), std::optional<quint32>(120));
     QCOMPARE(msg.expires(), std::optional<quint32>(3600));
     QCOMPARE(msg.maxForwards(), std::optional<quint32>(68));
 
@@ -220,8 +221,9 @@ void TestMessage::numericHeaders() {
         "OPTIONS sip:example.com SIP/2.0\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKo\n"
         "To: <sip:example.com>\nFrom: <sip:desk@example.com>;tag=1\nCall-ID: o1\n"
         "CSeq: 1 OPTIONS\nExpires: 99999999999999999999\nMax-Forwards: seventy\n"
-        "Min-Expires: -5\nContent-Length: 0\n\n");
+        "Min-Expires: -5\nRetry-After: soon\nContent-Length: 0\n\n");
     QVERIFY(!bad.expires().has_value());
+    QVERIFY(!bad.retryAfter().has_value());
     QVERIFY(!bad.maxForwards().has_value());
     QVERIFY(!bad.minExpires().has_value());
 }
