@@ -24,6 +24,29 @@ const QStringList kServerKeys = {
     "record_route_host", "timer_c", "upstream", "upstream_transport", "dialog_lifetime",
     "single_dialog_watchers", "dummy_dialog_watchers", "digest_algorithms", "callee_trying"};
 
+const QStringList kPublishKeys = {"enabled",
+                                  "server",
+                                  "transport",
+                                  "compat",
+                                  "dialog_id",
+                                  "include_callid",
+                                  "include_tags",
+                                  "include_localremote",
+                                  "lifetime",
+                                  "callee_entity",
+                                  "caller_confirmed",
+                                  "callee_trying",
+                                  "publish_in_dialog",
+                                  "which_calls",
+                                  "mark_header",
+                                  "skip_caller",
+                                  "skip_callee",
+                                  "caller_entity_when_skipped",
+                                  "callee_entity_when_skipped",
+                                  "display_names",
+                                  "version",
+                                  "expires"};
+
 std::optional<transport::Protocol> protocolOf(const QString& name) {
     const QString lower = name.trimmed().toLower();
     if (lower == QLatin1String("udp")) return transport::Protocol::Udp;
@@ -167,6 +190,7 @@ void checkUnknownKeys(QSettings& settings, Config& config) {
             (section == QLatin1String("sip") && kSipKeys.contains(key)) ||
             (section == QLatin1String("subscriptions") && kSubscriptionsKeys.contains(key)) ||
             (section == QLatin1String("server") && kServerKeys.contains(key)) ||
+            (section == QLatin1String("publish") && kPublishKeys.contains(key)) ||
             // HA1 hashes, read from the text (app/users_section.h).
             section == QLatin1String("users") ||
             // Read from the text, in file order (app/monitor_section.h).
@@ -326,6 +350,136 @@ void readServer(QSettings& settings, Config& config, Problems& problems) {
         server.calleeTrying = *value;
     server.singleDialogWatchers = readList(settings, s, QStringLiteral("single_dialog_watchers"));
     server.dummyDialogWatchers = readList(settings, s, QStringLiteral("dummy_dialog_watchers"));
+}
+
+// One of `names` (any letter case) → its value; otherwise a problem naming the choices.
+template <class T>
+std::optional<T> readChoice(QSettings& settings, const QString& section, const QString& key,
+                            const std::vector<std::pair<QLatin1StringView, T>>& names,
+                            Problems& problems) {
+    const std::optional<QString> text = readString(settings, section, key, problems);
+    if (!text) return std::nullopt;
+    QStringList known;
+    for (const auto& [name, value] : names) {
+        if (text->compare(name, Qt::CaseInsensitive) == 0) return value;
+        known << name;
+    }
+    problems.add(
+        section, key,
+        QStringLiteral("'%1' is not one of: %2").arg(*text, known.join(QStringLiteral(", "))));
+    return std::nullopt;
+}
+
+void readPublish(QSettings& settings, Config& config, Problems& problems) {
+    using Profile = dialoginfo::PublishProfile;
+    const QString s = QStringLiteral("publish");
+    PublishConfig& publish = config.publish;
+    if (const auto value = readBool(settings, s, QStringLiteral("enabled"), problems))
+        publish.enabled = *value;
+    const auto server = readString(settings, s, QStringLiteral("server"), problems);
+    if (server && !server->isEmpty()) {
+        const Result<HostPort> hostPort = parseHostPort(*server);
+        if (!hostPort) {
+            problems.add(s, QStringLiteral("server"),
+                         QStringLiteral("'%1': %2").arg(*server, hostPort.error().reason));
+        } else if (QHostAddress(hostPort->host).isNull()) {
+            problems.add(s, QStringLiteral("server"),
+                         QStringLiteral("'%1': the host must be an IP address").arg(*server));
+        } else {
+            publish.serverHost = hostPort->host;
+            publish.serverPort = hostPort->hasPort ? hostPort->port : kDefaultServerPort;
+        }
+    }
+    if (publish.enabled && (!server || server->isEmpty())) {
+        problems.add(s, QStringLiteral("server"),
+                     QStringLiteral("is needed with enabled = true (host:port of the presence "
+                                    "server)"));
+    }
+    if (const auto transport = readString(settings, s, QStringLiteral("transport"), problems)) {
+        if (const auto protocol = protocolOf(*transport)) {
+            publish.transport = *protocol;
+        } else {
+            problems.add(s, QStringLiteral("transport"),
+                         QStringLiteral("'%1' is not one of: udp, tcp").arg(*transport));
+        }
+    }
+    if (const auto compat = readChoice<Profile::Compat>(
+            settings, s, QStringLiteral("compat"),
+            {{QLatin1StringView("rfc4235"), Profile::Compat::Rfc4235},
+             {QLatin1StringView("kamailio"), Profile::Compat::Kamailio}},
+            problems))
+        publish.profile.compat = *compat;
+    if (const auto style = readChoice<PublishConfig::DialogIdStyle>(
+            settings, s, QStringLiteral("dialog_id"),
+            {{QLatin1StringView("uuid"), PublishConfig::DialogIdStyle::Uuid},
+             {QLatin1StringView("counter"), PublishConfig::DialogIdStyle::Counter},
+             {QLatin1StringView("call-id"), PublishConfig::DialogIdStyle::CallId}},
+            problems))
+        publish.dialogId = *style;
+    for (const auto& [key, field] :
+         {std::pair{QStringLiteral("include_callid"), &publish.profile.includeCallId},
+          std::pair{QStringLiteral("include_tags"), &publish.profile.includeTags},
+          std::pair{QStringLiteral("include_localremote"), &publish.profile.includeLocalRemote},
+          std::pair{QStringLiteral("caller_confirmed"), &publish.profile.callerConfirmed},
+          std::pair{QStringLiteral("callee_trying"), &publish.calleeTrying},
+          std::pair{QStringLiteral("publish_in_dialog"), &publish.publishInDialog}}) {
+        if (const auto value = readBool(settings, s, key, problems)) *field = *value;
+    }
+    const QString sec = QStringLiteral("seconds");
+    if (const auto value =
+            readInteger(settings, s, QStringLiteral("lifetime"), 0, kMaxExpires, sec, problems))
+        publish.lifetime = static_cast<quint32>(*value);
+    if (const auto value = readInteger(settings, s, QStringLiteral("expires"), kMinExpires,
+                                       kMaxExpires, sec, problems))
+        publish.expires = static_cast<quint32>(*value);
+    if (const auto entity = readChoice<PublishConfig::CalleeEntity>(
+            settings, s, QStringLiteral("callee_entity"),
+            {{QLatin1StringView("to"), PublishConfig::CalleeEntity::To},
+             {QLatin1StringView("request-uri"), PublishConfig::CalleeEntity::RequestUri}},
+            problems))
+        publish.calleeEntity = *entity;
+    if (const auto which = readChoice<PublishConfig::WhichCalls>(
+            settings, s, QStringLiteral("which_calls"),
+            {{QLatin1StringView("local"), PublishConfig::WhichCalls::Local},
+             {QLatin1StringView("all"), PublishConfig::WhichCalls::All},
+             {QLatin1StringView("marked"), PublishConfig::WhichCalls::Marked}},
+            problems))
+        publish.whichCalls = *which;
+    if (const auto header = readString(settings, s, QStringLiteral("mark_header"), problems))
+        publish.markHeader = *header;
+    if (publish.whichCalls == PublishConfig::WhichCalls::Marked && publish.markHeader.isEmpty()) {
+        problems.add(s, QStringLiteral("mark_header"),
+                     QStringLiteral("is needed with which_calls = marked (the INVITE header "
+                                    "that marks a call to publish)"));
+    }
+    publish.skipCaller = readList(settings, s, QStringLiteral("skip_caller"));
+    publish.skipCallee = readList(settings, s, QStringLiteral("skip_callee"));
+    for (const auto& [key, field] :
+         {std::pair{QStringLiteral("caller_entity_when_skipped"), &publish.callerEntityWhenSkipped},
+          std::pair{QStringLiteral("callee_entity_when_skipped"),
+                    &publish.calleeEntityWhenSkipped}}) {
+        const auto uri = readString(settings, s, key, problems);
+        if (!uri || uri->isEmpty()) continue;
+        const Result<sip::Uri> parsed = sip::Uri::parse(uri->toUtf8());
+        if (!parsed || !parsed->isSip()) {
+            problems.add(s, key, QStringLiteral("'%1' is not a SIP URI").arg(*uri));
+            continue;
+        }
+        *field = *uri;
+    }
+    if (const auto display = readChoice<Profile::DisplayNames>(
+            settings, s, QStringLiteral("display_names"),
+            {{QLatin1StringView("identity"), Profile::DisplayNames::Identity},
+             {QLatin1StringView("target"), Profile::DisplayNames::Target},
+             {QLatin1StringView("off"), Profile::DisplayNames::Off}},
+            problems))
+        publish.profile.displayNames = *display;
+    if (const auto version =
+            readChoice<Profile::Version>(settings, s, QStringLiteral("version"),
+                                         {{QLatin1StringView("rising"), Profile::Version::Rising},
+                                          {QLatin1StringView("zero"), Profile::Version::Zero}},
+                                         problems))
+        publish.profile.version = *version;
 }
 
 void readAccount(QSettings& settings, Config& config, Problems& problems) {
@@ -540,6 +694,7 @@ Result<Config> parseConfig(QSettings& settings) {
     Problems problems;
     checkUnknownKeys(settings, config);
     readServer(settings, config, problems);
+    readPublish(settings, config, problems);
     readAccount(settings, config, problems);
     readSip(settings, config, problems);
     readSubscriptions(settings, config, problems);

@@ -10,6 +10,7 @@
 #include "base/result.h"
 #include "base/timer_queue.h"
 #include "board/directory.h"
+#include "dialoginfo/publish_profile.h"
 #include "sip/digest.h"
 #include "transport/transport.h"
 
@@ -93,9 +94,37 @@ struct ServerConfig {
     QStringList dummyDialogWatchers;
 };
 
+// [publish]: dialog-info published to a presence server (RFC 3903; issue 6), the
+// options of Kamailio's pua_dialoginfo (and pua's) under names of Switchboard's own.
+// The seed parameter each key replaces is named in the sample configuration.
+struct PublishConfig {
+    enum class DialogIdStyle { Uuid, Counter, CallId };  // use_uuid
+    enum class CalleeEntity { To, RequestUri };          // include_req_uri
+    enum class WhichCalls { Local, All, Marked };        // send_publish_flag
+    bool enabled = false;
+    QString serverHost;  // an IP address; pua's outbound_proxy
+    quint16 serverPort = 5060;
+    transport::Protocol transport = transport::Protocol::Udp;
+    dialoginfo::PublishProfile profile;  // compat, include_*, caller_confirmed, display, version
+    DialogIdStyle dialogId = DialogIdStyle::Uuid;
+    quint32 lifetime = 0;  // seconds, override_lifetime; 0: the call's own lifetime
+    CalleeEntity calleeEntity = CalleeEntity::To;
+    bool calleeTrying = false;     // callee_trying
+    bool publishInDialog = false;  // publish_dialog_req_within
+    WhichCalls whichCalls = WhichCalls::Local;
+    QString markHeader;  // which_calls = marked: the INVITE header that marks a call
+    // skip_caller / skip_callee: user, user@domain, *@domain or header:NAME.
+    QStringList skipCaller;
+    QStringList skipCallee;
+    QString callerEntityWhenSkipped;  // a SIP URI, checked at start-up
+    QString calleeEntityWhenSkipped;
+    quint32 expires = 3600;  // pua's default_expires: asked for, the server decides
+};
+
 struct Config {
     AccountConfig account;
     ServerConfig server;
+    PublishConfig publish;
     SipConfig sip;
     SubscriptionsConfig subscriptions;
     // [monitor]: the directory, in the order of the file (see app/monitor_section.h).

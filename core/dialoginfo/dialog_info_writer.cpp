@@ -116,7 +116,8 @@ private:
     bool m_ok = false;
 };
 
-void writeParticipant(Writer& out, const char* name, const Participant& participant) {
+void writeParticipant(Writer& out, const char* name, const Participant& participant,
+                      const WriteOptions& options) {
     const bool hasTarget = participant.target && !participant.target->uri.isEmpty();
     if (participant.identity.isEmpty() && !hasTarget) return;
     out.start(name);
@@ -124,13 +125,14 @@ void writeParticipant(Writer& out, const char* name, const Participant& particip
     // an attribute), then §4.1.6.2: <target uri> with its <param> children.
     if (!participant.identity.isEmpty()) {
         out.start("identity");
-        out.attributeIfSet("display", participant.display);
+        if (!options.displayOnTarget) out.attributeIfSet("display", participant.display);
         out.text(xmlText(participant.identity));
         out.end();
     }
     if (hasTarget) {
         out.start("target");
         out.attribute("uri", xmlText(participant.target->uri));
+        if (options.displayOnTarget) out.attributeIfSet("display", participant.display);
         for (const auto& [pname, pval] : participant.target->params) {
             if (pname.isEmpty()) continue;
             out.start("param");
@@ -169,11 +171,11 @@ void writeDialog(Writer& out, const DialogInfo& dialog, const WriteOptions& opti
         out.end();
     }
     if (options.remoteBeforeLocal) {
-        writeParticipant(out, "remote", dialog.remote);
-        writeParticipant(out, "local", dialog.local);
+        writeParticipant(out, "remote", dialog.remote, options);
+        writeParticipant(out, "local", dialog.local, options);
     } else {
-        writeParticipant(out, "local", dialog.local);
-        writeParticipant(out, "remote", dialog.remote);
+        writeParticipant(out, "local", dialog.local, options);
+        writeParticipant(out, "remote", dialog.remote, options);
     }
     out.end();
 }

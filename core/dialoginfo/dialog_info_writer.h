@@ -18,6 +18,9 @@ struct WriteOptions {
     // The event and code attributes of <state> (RFC 4235 §4.1.2). Off, <state> carries
     // only the state name.
     bool includeEventAndCode = true;
+    // The display name as an attribute of <target> instead of <identity>, as Kamailio's
+    // pua_dialoginfo writes it with attribute_display. Outside the RFC 4235 schema.
+    bool displayOnTarget = false;
 };
 
 // Writes an application/dialog-info+xml body (RFC 4235 §4.1) with libxml2's text

@@ -644,12 +644,16 @@ void DialogTracker::publish(Call& call) {
         std::vector<DialogInfo> both{sideOf(call, Direction::Initiator)};
         if (call.calleeShown) both.push_back(sideOf(call, Direction::Recipient));
         m_store.setDialogs(call.callerUser, sourceKey, std::move(both));
-        return;
+    } else {
+        if (!call.callerUser.isEmpty())
+            m_store.setDialogs(call.callerUser, sourceKey, {sideOf(call, Direction::Initiator)});
+        if (!call.calleeUser.isEmpty() && call.calleeShown)
+            m_store.setDialogs(call.calleeUser, sourceKey, {sideOf(call, Direction::Recipient)});
     }
-    if (!call.callerUser.isEmpty())
-        m_store.setDialogs(call.callerUser, sourceKey, {sideOf(call, Direction::Initiator)});
-    if (!call.calleeUser.isEmpty() && call.calleeShown)
-        m_store.setDialogs(call.calleeUser, sourceKey, {sideOf(call, Direction::Recipient)});
+    if (m_sideListener) {
+        m_sideListener(CallSide{call.id, call.callerUser, sideOf(call, Direction::Initiator)});
+        m_sideListener(CallSide{call.id, call.calleeUser, sideOf(call, Direction::Recipient)});
+    }
 }
 
 DialogTracker::CallView DialogTracker::viewOf(const Call& call) const {

@@ -144,6 +144,19 @@ public:
     // lives, unique per call and side, an XML NCName (a letter and hex digits).
     QString dialogIdOf(CallId id, dialoginfo::Direction side) const;
 
+    // One side of a tracked call after a change, for the dialog-info publisher (issue 6):
+    // both sides every time, remote parties too (user empty), and the callee's side from
+    // the start whatever options.calleeTrying says (the publisher has its own switch).
+    struct CallSide {
+        CallId call = 0;
+        QString user;                   // the local user of this side; empty for a remote party
+        dialoginfo::DialogInfo dialog;  // this side's view (direction says which side)
+    };
+    // Called after every change of a call, once per side. Must not drive the tracker.
+    void setSideListener(std::function<void(const CallSide& side)> listener) {
+        m_sideListener = std::move(listener);
+    }
+
 private:
     // One dialog a branch created: an early dialog per To tag, confirmed by its 2xx.
     struct BranchDialog {
@@ -234,6 +247,7 @@ private:
     quint64 m_untracked = 0;
     std::optional<base::TimePoint> m_lastUntracked;
     std::function<void()> m_changeListener;
+    std::function<void(const CallSide&)> m_sideListener;
 };
 
 }  // namespace sb::server

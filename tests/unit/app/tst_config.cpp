@@ -253,6 +253,83 @@ private slots:
         QVERIFY2(text.contains(expected), qPrintable(text));
     }
 
+    void publishSection() {
+        // Off by default, with pua_dialoginfo's defaults.
+        const auto none = load("[server]\n");
+        QVERIFY(none);
+        QVERIFY(!none->publish.enabled);
+        QCOMPARE(none->publish.profile.compat, sb::dialoginfo::PublishProfile::Compat::Rfc4235);
+        QVERIFY(none->publish.profile.includeCallId && none->publish.profile.includeTags);
+        QCOMPARE(none->publish.expires, 3600u);
+
+        const auto config = load(
+            "[publish]\n"
+            "enabled = true\nserver = 127.0.0.1:5080\ntransport = tcp\ncompat = Kamailio\n"
+            "dialog_id = call-id\ninclude_callid = no\ninclude_tags = no\n"
+            "include_localremote = no\nlifetime = 300\ncallee_entity = request-uri\n"
+            "caller_confirmed = yes\ncallee_trying = yes\npublish_in_dialog = yes\n"
+            "which_calls = marked\nmark_header = X-Publish\n"
+            "skip_caller = 205, *@other.example\nskip_callee = header:X-No-Blf\n"
+            "caller_entity_when_skipped = sip:anonymous@switchboard.local\n"
+            "callee_entity_when_skipped = sip:hidden@switchboard.local\n"
+            "display_names = off\nversion = zero\nexpires = 600\n");
+        QVERIFY2(config, qPrintable(config ? QString() : config.error().reason));
+        QVERIFY2(config->warnings.isEmpty(), qPrintable(config->warnings.join(QLatin1Char('\n'))));
+        const sb::app::PublishConfig& p = config->publish;
+        using Profile = sb::dialoginfo::PublishProfile;
+        QVERIFY(p.enabled);
+        QCOMPARE(p.serverHost, QStringLiteral("127.0.0.1"));
+        QCOMPARE(int(p.serverPort), 5080);
+        QCOMPARE(p.transport, Protocol::Tcp);
+        QCOMPARE(p.profile.compat, Profile::Compat::Kamailio);
+        QCOMPARE(p.dialogId, sb::app::PublishConfig::DialogIdStyle::CallId);
+        QVERIFY(!p.profile.includeCallId);
+        QVERIFY(!p.profile.includeTags);
+        QVERIFY(!p.profile.includeLocalRemote);
+        QCOMPARE(p.lifetime, 300u);
+        QCOMPARE(p.calleeEntity, sb::app::PublishConfig::CalleeEntity::RequestUri);
+        QVERIFY(p.profile.callerConfirmed);
+        QVERIFY(p.calleeTrying);
+        QVERIFY(p.publishInDialog);
+        QCOMPARE(p.whichCalls, sb::app::PublishConfig::WhichCalls::Marked);
+        QCOMPARE(p.markHeader, QStringLiteral("X-Publish"));
+        QCOMPARE(p.skipCaller,
+                 (QStringList{QStringLiteral("205"), QStringLiteral("*@other.example")}));
+        QCOMPARE(p.skipCallee, QStringList{QStringLiteral("header:X-No-Blf")});
+        QCOMPARE(p.callerEntityWhenSkipped, QStringLiteral("sip:anonymous@switchboard.local"));
+        QCOMPARE(p.calleeEntityWhenSkipped, QStringLiteral("sip:hidden@switchboard.local"));
+        QCOMPARE(p.profile.displayNames, Profile::DisplayNames::Off);
+        QCOMPARE(p.profile.version, Profile::Version::Zero);
+        QCOMPARE(p.expires, 600u);
+    }
+
+    void badPublishValues_data() {
+        QTest::addColumn<QByteArray>("ini");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("no server") << QByteArray("[publish]\nenabled = true\n")
+                                   << QStringLiteral("[publish] server: is needed with enabled");
+        QTest::newRow("server name") << QByteArray("[publish]\nserver = presence.example\n")
+                                     << QStringLiteral("the host must be an IP address");
+        QTest::newRow("compat")
+            << QByteArray("[publish]\ncompat = asterisk\n")
+            << QStringLiteral("[publish] compat: 'asterisk' is not one of: rfc4235, kamailio");
+        QTest::newRow("entity when skipped")
+            << QByteArray("[publish]\ncaller_entity_when_skipped = not a uri\n")
+            << QStringLiteral("[publish] caller_entity_when_skipped: 'not a uri' is not a SIP URI");
+        QTest::newRow("marked without header")
+            << QByteArray("[publish]\nwhich_calls = marked\n")
+            << QStringLiteral("[publish] mark_header: is needed with which_calls = marked");
+        QTest::newRow("expires") << QByteArray("[publish]\nexpires = 0\n")
+                                 << QStringLiteral("[publish] expires:");
+    }
+
+    void badPublishValues() {
+        QFETCH(QByteArray, ini);
+        QFETCH(QString, expected);
+        const QString text = problems(ini);
+        QVERIFY2(text.contains(expected), qPrintable(text));
+    }
+
     void missingFile() {
         const sb::Result<Config> config = loadConfig(m_dir.filePath(QStringLiteral("nope.ini")));
         QVERIFY(!config);
