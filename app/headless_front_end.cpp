@@ -19,6 +19,8 @@ HeadlessFrontEnd::HeadlessFrontEnd(Session& session, board::Console& console, QI
             [this](const QString& user, const QList<BindingView>& bindings) {
                 write(bindingEvent(user, bindings));
             });
+    connect(&m_session, &Session::publicationChanged, this,
+            [this](const PublicationView& publication) { write(publicationEvent(publication)); });
     connect(&m_console, &board::Console::extensionsChanged, this, &HeadlessFrontEnd::reportChanges);
     connect(&m_console, &board::Console::directoryChanged, this, &HeadlessFrontEnd::syncDirectory);
 }

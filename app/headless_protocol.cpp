@@ -121,6 +121,17 @@ QJsonObject bindingEvent(const QString& user, const QList<BindingView>& bindings
                        {QStringLiteral("contacts"), contacts}};
 }
 
+QJsonObject publicationEvent(const PublicationView& publication) {
+    QJsonObject object{{kEvent, QStringLiteral("publication")},
+                       {QStringLiteral("entity"), publication.entity},
+                       {QStringLiteral("dialog"), publication.dialog},
+                       {QStringLiteral("state"), publication.state},
+                       {QStringLiteral("dialog_state"), publication.dialogState}};
+    if (publication.code != 0) object.insert(QStringLiteral("code"), publication.code);
+    if (!publication.reason.isEmpty()) object.insert(QStringLiteral("reason"), publication.reason);
+    return object;
+}
+
 QJsonObject registrationEvent(const RegistrationStatus& status) {
     QJsonObject object{{kEvent, QStringLiteral("registration")},
                        {QStringLiteral("state"), stateName(status.state)},

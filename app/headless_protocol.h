@@ -45,6 +45,8 @@ QJsonObject startedEvent(const QString& version, const QStringList& listen, cons
 // list means the user is not registered any more.
 QJsonObject bindingEvent(const QString& user, const QList<BindingView>& bindings);
 QJsonObject registrationEvent(const RegistrationStatus& status);
+// [publish]: one publication accepted, failed or removed ("publication" event).
+QJsonObject publicationEvent(const PublicationView& publication);
 QJsonObject ackEvent(const QJsonValue& id);
 // One extension's lamp and dialogs ("lamp" event without "event"; also the elements of
 // "snapshot"). Times on the console's steady clock become UTC wall-clock times via

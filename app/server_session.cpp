@@ -13,6 +13,7 @@
 #include "base/event_loop_timers.h"
 #include "base/log.h"
 #include "board/console.h"
+#include "server/dialog_publisher.h"
 #include "server/sip_server.h"
 #include "server/user_store.h"
 #include "transaction/transaction_layer.h"
@@ -62,6 +63,51 @@ server::SipServerOptions serverOptions(const Config& config) {
             addRule(match, server::WatcherCompat{false, true});
     }
     return out;
+}
+
+server::DialogPublisherOptions publisherOptions(const PublishConfig& publish) {
+    server::DialogPublisherOptions out;
+    out.server = transport::Endpoint{publish.transport, QHostAddress(publish.serverHost),
+                                     publish.serverPort};
+    out.profile = publish.profile;
+    // override_lifetime when set, else what pua asks for by default.
+    out.expires = publish.lifetime != 0 ? publish.lifetime : publish.expires;
+    out.calleeTrying = publish.calleeTrying;
+    out.localOnly = publish.whichCalls == PublishConfig::WhichCalls::Local;
+    switch (publish.dialogId) {
+        case PublishConfig::DialogIdStyle::Uuid:
+            out.dialogId = server::DialogPublisherOptions::DialogId::Uuid;
+            break;
+        case PublishConfig::DialogIdStyle::Counter:
+            out.dialogId = server::DialogPublisherOptions::DialogId::Counter;
+            break;
+        case PublishConfig::DialogIdStyle::CallId:
+            out.dialogId = server::DialogPublisherOptions::DialogId::CallId;
+            break;
+    }
+    out.userAgent = QByteArrayLiteral("Switchboard/") + QByteArray(SB_VERSION);
+    return out;
+}
+
+PublicationView publicationView(const server::PublicationEvent& event) {
+    PublicationView view;
+    view.entity = event.entity;
+    view.dialog = event.dialogId;
+    switch (event.kind) {
+        case server::PublicationEvent::Kind::Published:
+            view.state = QStringLiteral("published");
+            break;
+        case server::PublicationEvent::Kind::Failed:
+            view.state = QStringLiteral("failed");
+            break;
+        case server::PublicationEvent::Kind::Removed:
+            view.state = QStringLiteral("removed");
+            break;
+    }
+    view.dialogState = dialoginfo::stateName(event.state);
+    view.code = event.statusCode;
+    view.reason = event.reason;
+    return view;
 }
 
 constexpr qsizetype kSecretLength = 32;
@@ -134,6 +180,7 @@ struct ServerSession::Core {
           transactions(transport, timers, random,
                        transaction::TimerValues{config.sip.t1, config.sip.t2, config.sip.t4}) {}
     ~Core() {
+        publisher.reset();
         bridge.reset();
         transactions.setServerUser(nullptr);
         server.reset();
@@ -148,6 +195,7 @@ struct ServerSession::Core {
     server::UserStore users;
     std::unique_ptr<server::SipServer> server;
     std::unique_ptr<ServerBoardBridge> bridge;
+    std::unique_ptr<server::DialogPublisher> publisher;
     int bindingListener = 0;
 };
 
@@ -248,6 +296,18 @@ Result<void> ServerSession::open() {
             emit callsChanged();
         });
     });
+
+    if (m_config.publish.enabled) {
+        core->publisher = std::make_unique<server::DialogPublisher>(
+            core->transactions, core->timers, core->random, core->server->domains(),
+            publisherOptions(m_config.publish));
+        server::DialogPublisher* publisher = core->publisher.get();
+        core->server->tracker().setSideListener(
+            [publisher](const server::DialogTracker::CallSide& side) { publisher->onSide(side); });
+        publisher->setEventListener([this](const server::PublicationEvent& event) {
+            emit publicationChanged(publicationView(event));
+        });
+    }
 
     if (m_board) {
         // The board shows every user the server serves ([monitor] first, in its order and

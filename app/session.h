@@ -23,6 +23,16 @@ struct BindingView {
     QString userAgent;
 };
 
+// What happened to one publication of dialog-info at the presence server ([publish]).
+struct PublicationView {
+    QString entity;       // the published URI
+    QString dialog;       // the dialog id in the document
+    QString state;        // "published", "failed" or "removed"
+    QString dialogState;  // the RFC 4235 state the publication carries ("early", ...)
+    int code = 0;         // the SIP status of the answer, 0 when none
+    QString reason;       // why it failed, empty otherwise
+};
+
 // What the front ends drive, whichever way Switchboard runs (DESIGN.md "Two ways to
 // run, one core"): a client session (AccountSession: registers an operator account and
 // subscribes at a PBX) or a server session (ServerSession: the built-in SIP server).
@@ -56,6 +66,8 @@ signals:
     void registrationChanged(const sb::app::RegistrationStatus& status);
     // Server mode: a user's bindings changed (registered, refreshed, expired, removed).
     void bindingsChanged(const QString& user, const QList<sb::app::BindingView>& bindings);
+    // A publication of dialog-info ([publish]) was accepted, failed or removed.
+    void publicationChanged(const sb::app::PublicationView& publication);
     void stopped();
 };
 

@@ -1,5 +1,7 @@
 #include "server/dialog_publisher.h"
 
+#include <deque>
+
 #include "base/log.h"
 #include "dialoginfo/dialog_info_writer.h"
 #include "server/dialog_state_store.h"
@@ -21,6 +23,10 @@ struct DialogPublisher::Publication {
     QString entity;
     QString dialogId;
     std::optional<DialogInfo> published;  // the shaped dialog last handed to the client
+    // States handed to the client and not yet known to be accepted, by the number of
+    // the publish() call (the client coalesces: an answer may skip some).
+    std::deque<std::pair<quint64, DialogState>> handed;
+    DialogState accepted = DialogState::Trying;  // the state the server holds
     quint64 nextVersion = 0;
     bool ended = false;
     base::TimerId forgetTimer = base::kNoTimer;
@@ -36,6 +42,12 @@ public:
     void onPublished(const QByteArray&, quint32 expires) override {
         Publication* publication = find();
         if (!publication) return;
+        const quint64 accepted = publication->client->acceptedVersion();
+        while (!publication->handed.empty() && publication->handed.front().first <= accepted) {
+            if (publication->handed.front().first == accepted)
+                publication->accepted = publication->handed.front().second;
+            publication->handed.pop_front();
+        }
         m_owner.report(*publication, PublicationEvent::Kind::Published, 200, {});
         // The end is at the server; it lets it run out, and so do we (never from inside
         // this callback: the client that calls it would be destroyed).
@@ -136,6 +148,7 @@ void DialogPublisher::onSide(const DialogTracker::CallSide& side) {
     if (publication->published && sameDialog(*publication->published, shaped)) return;
     publication->published = shaped;
     ++publication->nextVersion;
+    publication->handed.emplace_back(publication->nextVersion, shaped.state);
     publication->ended = ended;
     const QByteArray body =
         dialoginfo::writeDocument(document, dialoginfo::writeOptionsFor(m_options.profile));
@@ -156,7 +169,12 @@ void DialogPublisher::report(const Publication& publication, PublicationEvent::K
     event.kind = kind;
     event.entity = publication.entity;
     event.dialogId = publication.dialogId;
-    if (publication.published) event.state = publication.published->state;
+    // Published: what the server accepted; otherwise the state that is being tried.
+    if (kind == PublicationEvent::Kind::Published) {
+        event.state = publication.accepted;
+    } else if (publication.published) {
+        event.state = publication.published->state;
+    }
     event.statusCode = statusCode;
     event.reason = std::move(reason);
     m_eventListener(event);

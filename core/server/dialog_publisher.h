@@ -45,6 +45,7 @@ struct PublicationEvent {
     Kind kind = Kind::Published;
     QString entity;
     QString dialogId;
+    // Published: the state the server now holds; Failed: the state being tried.
     dialoginfo::DialogState state = dialoginfo::DialogState::Trying;
     int statusCode = 0;
     QString reason;

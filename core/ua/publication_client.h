@@ -96,6 +96,9 @@ public:
     quint32 grantedExpires() const { return m_granted; }
     // Whether the newest state has not yet been accepted by the server.
     bool hasPendingState() const { return m_bodyVersion != m_acceptedVersion; }
+    // Which publish() call (counted from 1) gave the state the server holds; 0: none.
+    // With onPublished() it says which of several states handed over was accepted.
+    quint64 acceptedVersion() const { return m_acceptedVersion; }
     int consecutiveFailures() const { return m_backoff.failures(); }
     const PublicationOptions& options() const { return m_options; }
 

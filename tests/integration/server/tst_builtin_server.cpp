@@ -27,6 +27,7 @@
 
 #include "dialog_info_schema.h"
 #include "free_port.h"
+#include "kamailio_instance.h"
 #include "sipp_process.h"
 #include "switchboard_process.h"
 
@@ -226,6 +227,9 @@ class TstBuiltinServer : public QObject {
 
 private:
     SwitchboardProcess m_switchboard;
+    // The presence server Switchboard publishes every call's dialog-info to ([publish],
+    // issue 6): a Kamailio with presence + presence_dialoginfo, no authentication.
+    sb::itest::KamailioInstance m_presence;
     quint16 m_port = 0;
     // Each phone's own port: its Contact. "202b" is 202's second phone (forking).
     QHash<QString, quint16> m_phonePort;
@@ -247,9 +251,11 @@ private:
                    "[sip]\nlisten = udp:127.0.0.1:%1, tcp:127.0.0.1:%1\n"
                    "[server]\ndomain = %2\n"
                    "trust_loopback = false\n"
+                   "[publish]\nenabled = true\nserver = 127.0.0.1:%3\n"
                    "[monitor]\n201 = Alice\n202 = Bob\n203 = Carol\n")
             .arg(m_port)
-            .arg(kDomain);
+            .arg(kDomain)
+            .arg(m_presence.port());
     }
 
     void mark() { m_mark = m_switchboard.events().size(); }
@@ -524,6 +530,12 @@ private:
 
 private slots:
     void initTestCase() {
+        sb::itest::KamailioInstance::Options presence;
+        presence.config = QStringLiteral("presence.cfg");
+        presence.auth = false;
+        presence.domain = kDomain;
+        const auto presenceUp = m_presence.start(presence);
+        SB_VERIFY(presenceUp, errorOf(presenceUp));
         m_port = sb::itest::freePort();
         for (const QString& phone :
              {QStringLiteral("201"), QStringLiteral("202"), QStringLiteral("202b")})
@@ -899,6 +911,78 @@ private slots:
                           .header(QStringLiteral("Subscription-State"))
                           .startsWith(QStringLiteral("active")),
                       notifies[i].text);
+    }
+
+    // Issue 6: every side of every call is PUBLISHed to the presence server (Kamailio
+    // with presence + presence_dialoginfo, no pua), so that a watcher subscribed THERE
+    // sees 202's call ring, be answered and end; Switchboard reports each accepted
+    // publication as a "publication" event.
+    void publishesToKamailioPresence() {
+        settle();
+        SippProcess watcher;
+        SippProcess::Options options;
+        options.scenario = scenario("watcher_dialog.xml");
+        options.remote = QStringLiteral("127.0.0.1:%1").arg(m_presence.port());
+        options.timeout = 30s;
+        options.extraArguments = QStringList{QStringLiteral("-s"),     QStringLiteral("202"),
+                                             QStringLiteral("-set"),   QStringLiteral("me"),
+                                             QStringLiteral("203"),    QStringLiteral("-set"),
+                                             QStringLiteral("domain"), kDomain,
+                                             QStringLiteral("-set"),   QStringLiteral("notifies"),
+                                             QStringLiteral("1"),      QStringLiteral("-aa"),
+                                             QStringLiteral("-d"),     QStringLiteral("8000")};
+        const auto started = watcher.start(options);
+        SB_VERIFY(started, errorOf(started));
+        SB_VERIFY(
+            waitFor([&] { return watcher.countReceived(QStringLiteral("NOTIFY")) >= 1; }, 10s),
+            sippFailure("watcher at Kamailio", watcher) + m_presence.logText());
+
+        answeredCall();
+        if (QTest::currentTestFailed()) return;
+        SB_VERIFY(watcher.waitForFinished(30s) == 0,
+                  sippFailure("watcher at Kamailio", watcher) + m_presence.logText());
+
+        QStringList statesSeen;
+        for (const LoggedMessage& m : loggedMessages(watcher)) {
+            if (!m.received || !m.startLine().startsWith(QStringLiteral("NOTIFY "))) continue;
+            QRegularExpressionMatchIterator it =
+                QRegularExpression(QStringLiteral("<state[^>]*>([^<]*)</state>"))
+                    .globalMatch(m.body());
+            QString states;
+            while (it.hasNext())
+                states += it.next().captured(1).trimmed().toLower() + QLatin1Char(' ');
+            statesSeen << (states.isEmpty() ? QStringLiteral("none") : states.trimmed());
+        }
+        qInfo("NOTIFY states from Kamailio: %s",
+              qPrintable(statesSeen.join(QStringLiteral(" | "))));
+        // Rang, answered, ended — in that order, as Kamailio aggregated Switchboard's
+        // publications for 202.
+        const qsizetype early = statesSeen.indexOf(QRegularExpression(QStringLiteral(".*early.*")));
+        const qsizetype confirmed =
+            statesSeen.indexOf(QRegularExpression(QStringLiteral(".*confirmed.*")), early + 1);
+        const qsizetype ended =
+            statesSeen.indexOf(QRegularExpression(QStringLiteral(".*terminated.*")), confirmed + 1);
+        SB_VERIFY(early > 0 && confirmed > early && ended > confirmed,
+                  statesSeen.join(QStringLiteral(" | ")) + QStringLiteral("\n") + diagnostics());
+
+        // Switchboard saw Kamailio accept them: both parties' publications. The caller's
+        // "trying" may be overtaken by its "early" before it goes out (one PUBLISH in
+        // flight, only the newest state waits), so its first state is not asserted.
+        QStringList published;
+        for (const QJsonObject& event : eventsSince(m_mark, QStringLiteral("publication"), "state",
+                                                    QStringLiteral("published")))
+            published << str(event, "entity") + QLatin1Char(' ') + str(event, "dialog_state");
+        for (const QString& expected :
+             {QStringLiteral("sip:202@%1 early"), QStringLiteral("sip:202@%1 confirmed"),
+              QStringLiteral("sip:202@%1 terminated"), QStringLiteral("sip:201@%1 confirmed"),
+              QStringLiteral("sip:201@%1 terminated")}) {
+            SB_VERIFY(published.contains(expected.arg(kDomain)),
+                      published.join(QLatin1Char('\n')) + QStringLiteral("\n") + diagnostics());
+        }
+        SB_VERIFY(
+            eventsSince(m_mark, QStringLiteral("publication"), "state", QStringLiteral("failed"))
+                .empty(),
+            diagnostics());
     }
 
     // RFC 3903: another source PUBLISHes 204's dialog state (204 has no phone). The

@@ -304,6 +304,31 @@ private slots:
         QCOMPARE(event.value("dialogs").toArray().size(), 0);
     }
 
+    void publicationEvents() {
+        sb::app::PublicationView view;
+        view.entity = QStringLiteral("sip:202@switchboard.local");
+        view.dialog = QStringLiteral("d1");
+        view.state = QStringLiteral("failed");
+        view.dialogState = QStringLiteral("confirmed");
+        view.code = 503;
+        view.reason = QStringLiteral("503 Service Unavailable");
+        const QJsonObject event = parseLine(toLine(publicationEvent(view)));
+        QCOMPARE(event.value("event").toString(), QStringLiteral("publication"));
+        QCOMPARE(event.value("entity").toString(), view.entity);
+        QCOMPARE(event.value("dialog").toString(), QStringLiteral("d1"));
+        QCOMPARE(event.value("state").toString(), QStringLiteral("failed"));
+        QCOMPARE(event.value("dialog_state").toString(), QStringLiteral("confirmed"));
+        QCOMPARE(event.value("code").toInt(), 503);
+        QCOMPARE(event.value("reason").toString(), view.reason);
+
+        view.state = QStringLiteral("published");
+        view.code = 0;
+        view.reason.clear();
+        const QJsonObject ok = parseLine(toLine(publicationEvent(view)));
+        QVERIFY(!ok.contains("code"));
+        QVERIFY(!ok.contains("reason"));
+    }
+
     void subscriptionEvents() {
         sb::ua::SubscriptionStatus status;
         status.state = sb::ua::SubscriptionStatus::State::Unavailable;

@@ -227,6 +227,20 @@ private slots:
         QVERIFY(body.contains("version=\"0\""));
     }
 
+    void eachAnswerReportsTheStateItAccepted() {
+        // "confirmed" is handed over while "early" is still on its way: the answer to the
+        // first PUBLISH reports early, the one to the next reports confirmed.
+        World w;
+        w.feed(side(1, Direction::Recipient, DialogState::Early, QStringLiteral("202")));
+        w.feed(side(1, Direction::Recipient, DialogState::Confirmed, QStringLiteral("202")));
+        QCOMPARE(w.publishes().size(), std::size_t(1));
+        w.ok(w.publishes().back(), 3600);
+        QCOMPARE(w.events.back().state, DialogState::Early);
+        QCOMPARE(w.publishes().size(), std::size_t(2));
+        w.ok(w.publishes().back(), 3600);
+        QCOMPARE(w.events.back().state, DialogState::Confirmed);
+    }
+
     void outcomesAreReported() {
         World w;
         w.feed(side(1, Direction::Initiator, DialogState::Early, QStringLiteral("201")));

@@ -161,10 +161,12 @@ private slots:
         w.pass();
         QCOMPARE(w.publishes().size(), std::size_t(1));  // the first is still unanswered
         w.ok(w.last(), "e1");
+        QCOMPARE(w.client->acceptedVersion(), quint64(1));  // "trying", the first call
         QCOMPARE(w.publishes().size(), std::size_t(2));
         QCOMPARE(w.last().message.body(), QByteArray("confirmed"));
         QCOMPARE(w.last().message.header(HeaderId::SipIfMatch), QByteArrayView("e1"));
         w.ok(w.last(), "e2");
+        QCOMPARE(w.client->acceptedVersion(), quint64(3));
         QCOMPARE(w.publishes().size(), std::size_t(2));
         QVERIFY(!w.client->hasPendingState());
     }
