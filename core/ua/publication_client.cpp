@@ -236,27 +236,25 @@ void PublicationClient::onFinal(TransactionId id, const sip::Message& response) 
 }
 
 void PublicationClient::onTimeout(TransactionId id) {
-    if (id != m_transaction) return;
-    m_transaction = kNoTransaction;
-    if (m_inFlightKind == Kind::Remove) {
-        m_etag.clear();
-        sendNext();
-        return;
-    }
     // RFC 3261 §8.1.3.1: Timer F is a 408.
-    failed(408, QStringLiteral("408 Request Timeout"), std::nullopt);
+    if (id == m_transaction) unanswered(408, QStringLiteral("408 Request Timeout"));
 }
 
 void PublicationClient::onTransportError(TransactionId id, const Error& error) {
-    if (id != m_transaction) return;
+    // §8.1.3.1: a transport error counts as a 503.
+    if (id == m_transaction)
+        unanswered(503, QStringLiteral("transport error: %1").arg(error.reason));
+}
+
+void PublicationClient::unanswered(int statusCode, const QString& reason) {
     m_transaction = kNoTransaction;
     if (m_inFlightKind == Kind::Remove) {
+        // A removal is not retried: the server lets the publication run out anyway.
         m_etag.clear();
         sendNext();
         return;
     }
-    // §8.1.3.1: a transport error counts as a 503.
-    failed(503, QStringLiteral("transport error: %1").arg(error.reason), std::nullopt);
+    failed(statusCode, reason, std::nullopt);
 }
 
 void PublicationClient::succeeded(const sip::Message& response) {
@@ -345,24 +343,6 @@ void PublicationClient::cancelTimers() {
         m_timers.cancel(*timer);
         *timer = base::kNoTimer;
     }
-}
-
-QByteArrayView publicationStateName(PublicationClient::State state) {
-    switch (state) {
-        case PublicationClient::State::Idle:
-            return "idle";
-        case PublicationClient::State::Publishing:
-            return "publishing";
-        case PublicationClient::State::Published:
-            return "published";
-        case PublicationClient::State::RetryWait:
-            return "retry-wait";
-        case PublicationClient::State::Removing:
-            return "removing";
-        case PublicationClient::State::Removed:
-            return "removed";
-    }
-    return "unknown";
 }
 
 }  // namespace sb::ua

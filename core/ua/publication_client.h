@@ -118,6 +118,8 @@ private:
     void send(Kind kind);
     sip::Message buildRequest(Kind kind);
     void succeeded(const sip::Message& response);
+    // No answer came (timeout, transport error).
+    void unanswered(int statusCode, const QString& reason);
     void failed(int statusCode, const QString& reason, std::optional<quint32> retryAfter);
     void lost();  // the server no longer knows our entity tag
     void armRefresh();
@@ -155,7 +157,5 @@ private:
     base::TimerId m_retryTimer = base::kNoTimer;
     base::TimerId m_sendTimer = base::kNoTimer;  // a send deferred out of a public call
 };
-
-QByteArrayView publicationStateName(PublicationClient::State state);
 
 }  // namespace sb::ua

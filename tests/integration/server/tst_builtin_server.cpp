@@ -459,6 +459,24 @@ private:
         return sipp.start(options);
     }
 
+    // 203 watches 202's dialogs at `server` (watcher_dialog.xml): counts the first NOTIFY,
+    // stays 8 s (answering every NOTIFY), then unsubscribes.
+    Result<void> startWatcher(SippProcess& sipp, const QString& server, const QStringList& auth) {
+        SippProcess::Options options;
+        options.scenario = scenario("watcher_dialog.xml");
+        options.remote = server;
+        options.timeout = 30s;
+        options.extraArguments = QStringList{QStringLiteral("-s"),     QStringLiteral("202"),
+                                             QStringLiteral("-set"),   QStringLiteral("me"),
+                                             QStringLiteral("203"),    QStringLiteral("-set"),
+                                             QStringLiteral("domain"), kDomain,
+                                             QStringLiteral("-set"),   QStringLiteral("notifies"),
+                                             QStringLiteral("1"),      QStringLiteral("-aa"),
+                                             QStringLiteral("-d"),     QStringLiteral("8000")} +
+                                 auth;
+        return sipp.start(options);
+    }
+
     // How many responses with `status` to requests of `method` (their CSeq) sipp received.
     static int countResponses(const SippProcess& sipp, int status, const QString& method) {
         int found = 0;
@@ -824,19 +842,8 @@ private slots:
     void watcherGetsValidNotifies() {
         settle();
         SippProcess watcher;
-        SippProcess::Options options;
-        options.scenario = scenario("watcher_dialog.xml");
-        options.remote = proxy();
-        options.timeout = 30s;
-        options.extraArguments = QStringList{QStringLiteral("-s"),     QStringLiteral("202"),
-                                             QStringLiteral("-set"),   QStringLiteral("me"),
-                                             QStringLiteral("203"),    QStringLiteral("-set"),
-                                             QStringLiteral("domain"), kDomain,
-                                             QStringLiteral("-set"),   QStringLiteral("notifies"),
-                                             QStringLiteral("1"),      QStringLiteral("-aa"),
-                                             QStringLiteral("-d"),     QStringLiteral("8000")} +
-                                 credentials(QStringLiteral("203"), passwordOf("203"));
-        const auto started = watcher.start(options);
+        const auto started =
+            startWatcher(watcher, proxy(), credentials(QStringLiteral("203"), passwordOf("203")));
         SB_VERIFY(started, errorOf(started));
         // The immediate NOTIFY with the full (idle) state first (RFC 6665 §4.2.1.2).
         SB_VERIFY(
@@ -920,18 +927,8 @@ private slots:
     void publishesToKamailioPresence() {
         settle();
         SippProcess watcher;
-        SippProcess::Options options;
-        options.scenario = scenario("watcher_dialog.xml");
-        options.remote = QStringLiteral("127.0.0.1:%1").arg(m_presence.port());
-        options.timeout = 30s;
-        options.extraArguments = QStringList{QStringLiteral("-s"),     QStringLiteral("202"),
-                                             QStringLiteral("-set"),   QStringLiteral("me"),
-                                             QStringLiteral("203"),    QStringLiteral("-set"),
-                                             QStringLiteral("domain"), kDomain,
-                                             QStringLiteral("-set"),   QStringLiteral("notifies"),
-                                             QStringLiteral("1"),      QStringLiteral("-aa"),
-                                             QStringLiteral("-d"),     QStringLiteral("8000")};
-        const auto started = watcher.start(options);
+        const auto started =
+            startWatcher(watcher, QStringLiteral("127.0.0.1:%1").arg(m_presence.port()), {});
         SB_VERIFY(started, errorOf(started));
         SB_VERIFY(
             waitFor([&] { return watcher.countReceived(QStringLiteral("NOTIFY")) >= 1; }, 10s),
