@@ -480,24 +480,6 @@ void readPublish(QSettings& settings, Config& config, Problems& problems) {
                                           {QLatin1StringView("zero"), Profile::Version::Zero}},
                                          problems))
         publish.profile.version = *version;
-    // Keys read and checked whose rules the publisher does not apply yet (issue 6 is
-    // being built): said at start-up rather than silently ignored.
-    const auto notYet = [&](bool given, const QString& key) {
-        if (given)
-            config.warnings
-                << QStringLiteral("[%1] %2: not applied yet by this version").arg(s, key);
-    };
-    notYet(publish.calleeEntity != PublishConfig::CalleeEntity::To,
-           QStringLiteral("callee_entity"));
-    notYet(publish.publishInDialog, QStringLiteral("publish_in_dialog"));
-    notYet(publish.whichCalls == PublishConfig::WhichCalls::Marked,
-           QStringLiteral("which_calls = marked (nothing is published)"));
-    notYet(!publish.skipCaller.isEmpty(), QStringLiteral("skip_caller"));
-    notYet(!publish.skipCallee.isEmpty(), QStringLiteral("skip_callee"));
-    notYet(!publish.callerEntityWhenSkipped.isEmpty(),
-           QStringLiteral("caller_entity_when_skipped"));
-    notYet(!publish.calleeEntityWhenSkipped.isEmpty(),
-           QStringLiteral("callee_entity_when_skipped"));
 }
 
 void readAccount(QSettings& settings, Config& config, Problems& problems) {

@@ -54,6 +54,42 @@ QString quoteIfNeeded(const QString& field) {
     return QLatin1Char('"') + escaped + QLatin1Char('"');
 }
 
+bool isSipUri(const QString& text) {
+    return text.startsWith(QLatin1String("sip:")) || text.startsWith(QLatin1String("sips:"));
+}
+
+const QString kIdentity = QStringLiteral("identity");
+const QString kPublishTo = QStringLiteral("publish_to");
+
+// The fields after name, group and URI: "identity=URI" and "publish_to=URI URI ...".
+// Returns what is wrong, or an empty string.
+QString readSettings(const QStringList& fields, board::Extension& extension) {
+    for (const QString& field : fields) {
+        const qsizetype equals = field.indexOf(QLatin1Char('='));
+        const QString key = field.left(equals).trimmed();
+        const QString value = equals < 0 ? QString() : field.mid(equals + 1).trimmed();
+        if (equals < 0 || (key != kIdentity && key != kPublishTo)) {
+            return QStringLiteral(
+                       "'%1' is not a setting; after name, group and URI come only "
+                       "identity=URI and publish_to=URI ... (quote a name with a comma)")
+                .arg(field);
+        }
+        const QStringList uris = value.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+        if (uris.isEmpty()) return QStringLiteral("%1 is empty").arg(key);
+        for (const QString& uri : uris) {
+            if (!isSipUri(uri))
+                return QStringLiteral("%1: '%2' is not a sip: or sips: URI").arg(key, uri);
+        }
+        if (key == kIdentity) {
+            if (uris.size() > 1) return QStringLiteral("identity is one URI");
+            extension.identity = uris.front();
+        } else {
+            extension.publishTo = uris;
+        }
+    }
+    return {};
+}
+
 }  // namespace
 
 MonitorSection parseMonitorSection(QByteArrayView iniText) {
@@ -90,21 +126,17 @@ MonitorSection parseMonitorSection(QByteArrayView iniText) {
                 << QStringLiteral("%1: extension %2 is listed twice").arg(where, extension.number);
             continue;
         }
-        if (fields.size() > 3) {
-            out.problems << QStringLiteral(
-                                "%1: extension %2 has %3 fields; at most three "
-                                "(name, group, URI) — quote a name with a comma")
-                                .arg(where, extension.number)
-                                .arg(fields.size());
-            continue;
-        }
         extension.name = fields.value(0);
         extension.group = fields.value(1);
         extension.uri = fields.value(2);
-        if (!extension.uri.isEmpty() && !extension.uri.startsWith(QLatin1String("sip:")) &&
-            !extension.uri.startsWith(QLatin1String("sips:"))) {
+        if (!extension.uri.isEmpty() && !isSipUri(extension.uri)) {
             out.problems
                 << QStringLiteral("%1: '%2' is not a sip: or sips: URI").arg(where, extension.uri);
+            continue;
+        }
+        if (const QString problem = readSettings(fields.mid(3), extension); !problem.isEmpty()) {
+            out.problems
+                << QStringLiteral("%1: extension %2: %3").arg(where, extension.number, problem);
             continue;
         }
         seen.insert(extension.number);
@@ -117,7 +149,15 @@ QByteArray formatMonitorSection(const std::vector<board::Extension>& extensions)
     QString text = QStringLiteral("[monitor]\n");
     for (const board::Extension& extension : extensions) {
         QStringList fields{quoteIfNeeded(extension.name), quoteIfNeeded(extension.group)};
-        if (!extension.uri.isEmpty()) fields << quoteIfNeeded(extension.uri);
+        if (!extension.uri.isEmpty() || !extension.identity.isEmpty() ||
+            !extension.publishTo.isEmpty())
+            fields << quoteIfNeeded(extension.uri);
+        if (!extension.identity.isEmpty())
+            fields << quoteIfNeeded(kIdentity + QLatin1Char('=') + extension.identity);
+        if (!extension.publishTo.isEmpty()) {
+            fields << quoteIfNeeded(kPublishTo + QLatin1Char('=') +
+                                    extension.publishTo.join(QLatin1Char(' ')));
+        }
         text += extension.number + QStringLiteral(" = ") + fields.join(QStringLiteral(", ")) +
                 QLatin1Char('\n');
     }

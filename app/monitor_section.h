@@ -20,7 +20,11 @@ namespace sb::app {
 //   203 = Carol, , sip:carol@pbx.example.com
 //
 // The key is the extension number; the value lists name, group and an optional URI to
-// subscribe to, separated by commas (double quotes keep a comma inside a field).
+// subscribe to, separated by commas (double quotes keep a comma inside a field), then
+// optional publishing settings ([publish]): identity=URI (how the extension is shown in
+// published documents) and publish_to=URI URI ... (where its state is published):
+//
+//   205 = Dave, Sales, , identity=sip:dave@example.com, publish_to=sip:205@presence.example
 struct MonitorSection {
     std::vector<board::Extension> extensions;
     QStringList problems;  // "[monitor] 2 01: ..." — one per bad line

@@ -65,15 +65,36 @@ server::SipServerOptions serverOptions(const Config& config) {
     return out;
 }
 
-server::DialogPublisherOptions publisherOptions(const PublishConfig& publish) {
+server::DialogPublisherOptions publisherOptions(const PublishConfig& publish,
+                                                const ServerConfig& server) {
     server::DialogPublisherOptions out;
     out.server = transport::Endpoint{publish.transport, QHostAddress(publish.serverHost),
                                      publish.serverPort};
     out.profile = publish.profile;
-    // override_lifetime when set, else what pua asks for by default.
-    out.expires = publish.lifetime != 0 ? publish.lifetime : publish.expires;
+    // override_lifetime when set, else the call's own lifetime (the tracker's safety net,
+    // Kamailio dialog's lifetime): a publication outlives no call the server still tracks.
+    out.expires = publish.lifetime != 0 ? publish.lifetime : server.dialogLifetime;
     out.calleeTrying = publish.calleeTrying;
-    out.localOnly = publish.whichCalls == PublishConfig::WhichCalls::Local;
+    out.publishInDialog = publish.publishInDialog;
+    server::PublishRules& rules = out.rules;
+    switch (publish.whichCalls) {
+        case PublishConfig::WhichCalls::Local:
+            rules.whichCalls = server::PublishRules::WhichCalls::Local;
+            break;
+        case PublishConfig::WhichCalls::All:
+            rules.whichCalls = server::PublishRules::WhichCalls::All;
+            break;
+        case PublishConfig::WhichCalls::Marked:
+            rules.whichCalls = server::PublishRules::WhichCalls::Marked;
+            break;
+    }
+    rules.markHeader = publish.markHeader;
+    rules.calleeEntityFromRequestUri =
+        publish.calleeEntity == PublishConfig::CalleeEntity::RequestUri;
+    rules.skipCaller = publish.skipCaller;
+    rules.skipCallee = publish.skipCallee;
+    rules.callerEntityWhenSkipped = publish.callerEntityWhenSkipped;
+    rules.calleeEntityWhenSkipped = publish.calleeEntityWhenSkipped;
     switch (publish.dialogId) {
         case PublishConfig::DialogIdStyle::Uuid:
             out.dialogId = server::DialogPublisherOptions::DialogId::Uuid;
@@ -297,13 +318,10 @@ Result<void> ServerSession::open() {
         });
     });
 
-    // which_calls = marked is not applied yet (the config warns): publishing every call
-    // instead would go against what it asks for.
-    if (m_config.publish.enabled &&
-        m_config.publish.whichCalls != PublishConfig::WhichCalls::Marked) {
+    if (m_config.publish.enabled) {
         core->publisher = std::make_unique<server::DialogPublisher>(
             core->transactions, core->timers, core->random, core->server->domains(),
-            publisherOptions(m_config.publish));
+            publisherOptions(m_config.publish, m_config.server));
         server::DialogPublisher* publisher = core->publisher.get();
         core->server->tracker().setSideListener(
             [publisher](const server::DialogTracker::CallSide& side) { publisher->onSide(side); });
@@ -329,7 +347,23 @@ Result<void> ServerSession::open() {
         core->bridge->refreshAll();
     }
     m_core = std::move(core);
+    if (m_core->publisher && m_board) {
+        // The directory's identity and publish_to, also as they are edited later.
+        syncPublishDirectory();
+        connect(m_board, &board::Console::directoryChanged, this,
+                &ServerSession::syncPublishDirectory, Qt::UniqueConnection);
+    }
     return {};
+}
+
+void ServerSession::syncPublishDirectory() {
+    if (!m_core || !m_core->publisher || !m_board) return;
+    QHash<QString, server::PublishDirectoryEntry> entries;
+    for (const board::Extension& extension : m_board->directory().extensions()) {
+        if (extension.identity.isEmpty() && extension.publishTo.isEmpty()) continue;
+        entries.insert(extension.number, {extension.identity, extension.publishTo});
+    }
+    m_core->publisher->setDirectory(entries);
 }
 
 void ServerSession::start() {

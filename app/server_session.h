@@ -78,6 +78,8 @@ signals:
 private:
     struct Core;
     void reportBindings(const QString& user);
+    // Hands the board directory's publishing settings to the publisher.
+    void syncPublishDirectory();
     QDateTime wallTime(base::TimePoint time) const;
 
     Config m_config;

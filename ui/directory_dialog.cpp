@@ -38,7 +38,7 @@ DirectoryDialog::DirectoryDialog(const std::vector<board::Extension>& extensions
     m_table->setAccessibleName(tr("Monitored extensions"));
     for (const board::Extension& extension : extensions) {
         addRow(extension);
-        if (!extension.uri.isEmpty()) m_uris.insert(extension.number, extension.uri);
+        m_hidden.insert(extension.number, extension);
     }
 
     auto* add = new QPushButton(tr("&Add"), this);
@@ -113,7 +113,10 @@ std::vector<board::Extension> DirectoryDialog::extensions() const {
         if (extension.number.isEmpty()) continue;
         extension.name = cellText(m_table, row, kName);
         extension.group = cellText(m_table, row, kGroup);
-        extension.uri = m_uris.value(extension.number);
+        const board::Extension hidden = m_hidden.value(extension.number);
+        extension.uri = hidden.uri;
+        extension.identity = hidden.identity;
+        extension.publishTo = hidden.publishTo;
         out.push_back(extension);
     }
     return out;
@@ -150,7 +153,7 @@ QStringList DirectoryDialog::importCsv(QByteArrayView bytes) {
             replaced = true;
         }
         if (!replaced) addRow(extension);
-        if (!extension.uri.isEmpty()) m_uris.insert(extension.number, extension.uri);
+        if (!extension.uri.isEmpty()) m_hidden[extension.number].uri = extension.uri;
     }
     showErrors(imported.errors);
     return imported.errors;

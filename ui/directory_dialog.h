@@ -49,7 +49,9 @@ private:
     QTableWidget* m_table;
     QPlainTextEdit* m_errors;
     QLabel* m_errorsLabel;
-    QHash<QString, QString> m_uris;  // number → uri, kept through the edit
+    // number → the fields the table does not show (uri, identity, publish_to), kept
+    // through the edit.
+    QHash<QString, board::Extension> m_hidden;
 };
 
 }  // namespace sb::ui

@@ -183,8 +183,7 @@ Result<void> Console::monitor(const Extension& extension) {
 
     if (Entry* entry = entryFor(extension.number)) {
         const Extension& old = entry->state.extension;
-        if (old.name == extension.name && old.group == extension.group && old.uri == extension.uri)
-            return {};
+        if (old == extension) return {};
         const QString oldUri = entry->uri;
         if (auto updated = m_directory.update(extension); !updated) return updated;
         if (oldUri != uri) unindexEntity(*entry);

@@ -18,6 +18,13 @@ struct Extension {
     QString group;   // tab/section on the board; may be empty ("" = ungrouped)
     // The URI subscribed to; "sip:<number>@<domain>" when empty.
     QString uri;
+    // Publishing ([publish], issue 6): the URI this extension is shown as in published
+    // documents (empty: its own), and the entities its state is published to (empty:
+    // its own AoR).
+    QString identity{};
+    QStringList publishTo{};
+
+    bool operator==(const Extension&) const = default;
 };
 
 // The monitored extensions in the order the administrator gave them; numbers unique.

@@ -1,5 +1,7 @@
 #include "server/dialog_publisher.h"
 
+#include <algorithm>
+#include <array>
 #include <deque>
 
 #include "base/log.h"
@@ -16,11 +18,16 @@ namespace {
 // How long an end may take to reach the server before the publication is dropped
 // anyway: Timer F (64*T1) of its PUBLISH.
 constexpr base::Duration kEndDelivery = std::chrono::seconds(32);
+
+// Sides are indexed as in CallPublishPlan: the caller 0, the callee 1.
+constexpr int kCallee = 1;
+int sideIndex(Direction direction) {
+    return direction == Direction::Initiator ? 0 : kCallee;
+}
 }  // namespace
 
 struct DialogPublisher::Publication {
     Key key;
-    QString entity;
     QString dialogId;
     std::optional<DialogInfo> published;  // the shaped dialog last handed to the client
     // States handed to the client and not yet known to be accepted, by the number of
@@ -32,6 +39,17 @@ struct DialogPublisher::Publication {
     base::TimerId forgetTimer = base::kNoTimer;
     std::unique_ptr<Handler> handler;
     std::unique_ptr<ua::PublicationClient> client;
+};
+
+// A call with a side still live: what the rules decided at its start and the last view
+// of each side, so that a directory change can republish it.
+struct DialogPublisher::Call {
+    CallId id = 0;
+    CallPublishPlan plan;
+    std::array<QString, 2> user;
+    std::array<std::optional<DialogInfo>, 2> last;
+    QString dialogIdStyleCallId;      // the Call-ID, for DialogId::CallId
+    std::array<QString, 2> dialogId;  // per side, the same for every entity it goes to
 };
 
 // Routes one client's reports to the publisher with the publication they are about.
@@ -86,80 +104,193 @@ DialogPublisher::~DialogPublisher() {
         m_timers.cancel(publication->forgetTimer);
 }
 
-QString DialogPublisher::dialogIdFor(const DialogTracker::CallSide& side, Publication* existing) {
-    if (existing) return existing->dialogId;
+void DialogPublisher::onSide(const DialogTracker::CallSide& side) {
+    const int index = sideIndex(side.dialog.direction);
+    auto found = m_calls.find(side.call);
+    if (found == m_calls.end()) {
+        // Only a call's start brings its INVITE, which the rules read: a call first seen
+        // later (none is) or already done with stays unpublished.
+        if (!side.invite || side.dialog.state == DialogState::Terminated) return;
+        auto call = std::make_unique<Call>();
+        call->id = side.call;
+        const QString& callerUser = index == 0 ? side.user : QString();
+        const QString& calleeUser = index == 1 ? side.user : QString();
+        // Both reports of the start carry the INVITE; the users come one per report.
+        call->plan = planCall(m_options.rules, m_domains, *side.invite, callerUser, calleeUser);
+        found = m_calls.emplace(side.call, std::move(call)).first;
+    }
+    Call& call = *found->second;
+    if (side.invite && call.user[std::size_t(index)].isEmpty() && !side.user.isEmpty()) {
+        // The callee's user arrives with the second report of the start: plan again.
+        call.user[std::size_t(index)] = side.user;
+        call.plan = planCall(m_options.rules, m_domains, *side.invite, call.user[0], call.user[1]);
+    }
+    call.user[std::size_t(index)] = side.user;
+    call.last[std::size_t(index)] = side.dialog;
+    const bool force = side.inDialogRequest && m_options.publishInDialog;
+    apply(call, index, force);
+    const bool done =
+        std::all_of(call.last.begin(), call.last.end(), [](const std::optional<DialogInfo>& d) {
+            return d && d->state == DialogState::Terminated;
+        });
+    // A call the rules publish nothing of is let go after its start.
+    const bool nothing =
+        index == kCallee && call.plan.entity[0].isEmpty() && call.plan.entity[1].isEmpty();
+    if (done || nothing) m_calls.erase(found);
+}
+
+void DialogPublisher::setDirectoryEntry(const QString& user, PublishDirectoryEntry entry) {
+    const auto old = m_directory.constFind(user);
+    if (old == m_directory.constEnd() ? entry == PublishDirectoryEntry{} : *old == entry) return;
+    if (entry == PublishDirectoryEntry{}) {
+        m_directory.remove(user);
+    } else {
+        m_directory.insert(user, std::move(entry));
+    }
+    // The user's identity shows on both sides of its calls; its publish_to on its own.
+    for (auto& [id, call] : m_calls) {
+        if (call->user[0] != user && call->user[1] != user) continue;
+        for (int side = 0; side < 2; ++side)
+            if (call->last[std::size_t(side)]) apply(*call, side, false);
+    }
+}
+
+void DialogPublisher::setDirectory(const QHash<QString, PublishDirectoryEntry>& entries) {
+    const QStringList before = m_directory.keys();
+    for (const QString& user : before)
+        if (!entries.contains(user)) setDirectoryEntry(user, {});
+    for (auto it = entries.constBegin(); it != entries.constEnd(); ++it)
+        setDirectoryEntry(it.key(), it.value());
+}
+
+QStringList DialogPublisher::entitiesOf(const Call& call, int side) const {
+    const QString& entity = call.plan.entity[std::size_t(side)];
+    if (entity.isEmpty()) return {};  // not published: skipped, remote, unmarked
+    const QString& user = call.user[std::size_t(side)];
+    if (!user.isEmpty()) {
+        const auto found = m_directory.constFind(user);
+        if (found != m_directory.constEnd() && !found->publishTo.isEmpty()) return found->publishTo;
+    }
+    return {entity};
+}
+
+DialogInfo DialogPublisher::shapedSide(const Call& call, int side) const {
+    DialogInfo dialog = *call.last[std::size_t(side)];
+    const int other = 1 - side;
+    const auto identityOf = [this](const QString& user) -> QString {
+        if (user.isEmpty()) return {};
+        const auto found = m_directory.constFind(user);
+        return found == m_directory.constEnd() ? QString() : found->identity;
+    };
+    if (const QString own = identityOf(call.user[std::size_t(side)]); !own.isEmpty())
+        dialog.local.identity = own;
+    if (const auto& shownAs = call.plan.shownAs[std::size_t(other)]) {
+        dialog.remote.identity = *shownAs;
+        dialog.remote.display.clear();
+    } else if (const QString peer = identityOf(call.user[std::size_t(other)]); !peer.isEmpty()) {
+        dialog.remote.identity = peer;
+    }
+    return dialog;
+}
+
+void DialogPublisher::apply(Call& call, int side, bool force) {
+    const DialogInfo dialog = shapedSide(call, side);
+    const bool ended = dialog.state == DialogState::Terminated;
+    const QStringList entities = entitiesOf(call, side);
+    // Entities the side no longer goes to (publish_to changed): their dialog ends there.
+    std::vector<Key> gone;
+    for (const auto& [key, publication] : m_publications) {
+        if (key.call == call.id && key.side == side && !entities.contains(key.entity))
+            gone.push_back(key);
+    }
+    for (const Key& key : gone)
+        end(*m_publications.at(key));
+
+    for (const QString& entity : entities) {
+        const Key key{call.id, side, entity};
+        auto found = m_publications.find(key);
+        Publication* publication = found == m_publications.end() ? nullptr : found->second.get();
+        if (!publication) {
+            if (ended) continue;  // never shown there: there is no end to show
+            if (side == kCallee && !m_options.calleeTrying && dialog.state == DialogState::Trying)
+                continue;
+            publication = create(key, dialog);
+            if (!publication) continue;
+        }
+        if (!call.dialogId[std::size_t(side)].isEmpty())
+            publication->dialogId = call.dialogId[std::size_t(side)];
+        call.dialogId[std::size_t(side)] = publication->dialogId;
+        send(*publication, dialog, force);
+    }
+}
+
+DialogPublisher::Publication* DialogPublisher::create(const Key& key, const DialogInfo& dialog) {
+    auto created = std::make_unique<Publication>();
+    created->key = key;
     switch (m_options.dialogId) {
         case DialogPublisherOptions::DialogId::Counter:
-            return QString::number(m_nextCounter++);
+            created->dialogId = QString::number(m_nextCounter++);
+            break;
         case DialogPublisherOptions::DialogId::CallId:
             // pua_dialoginfo's way; both sides of a call then share the id, which is
             // fine: they are published for different entities.
-            if (!side.dialog.callId.isEmpty()) return side.dialog.callId;
+            created->dialogId = dialog.callId.isEmpty() ? dialog.id : dialog.callId;
             break;
         case DialogPublisherOptions::DialogId::Uuid:
+            created->dialogId = dialog.id;  // unique per call and side, stable for its life
             break;
     }
-    return side.dialog.id;  // unique per call and side, stable for the call's life
+    created->handler = std::make_unique<Handler>(*this, key);
+    ua::PublicationOptions options;
+    options.entityUri = key.entity.toUtf8();
+    options.server = m_options.server;
+    options.expires = m_options.expires;
+    options.userAgent = m_options.userAgent;
+    options.authUser = m_options.authUser;
+    options.password = m_options.password;
+    created->client = std::make_unique<ua::PublicationClient>(
+        m_transactions, m_timers, m_random, std::move(options), *created->handler);
+    if (auto started = created->client->start(); !started) {
+        qCInfo(lcServer) << "not publishing for" << key.entity << ":" << started.error().reason;
+        return nullptr;
+    }
+    return m_publications.emplace(key, std::move(created)).first->second.get();
 }
 
-void DialogPublisher::onSide(const DialogTracker::CallSide& side) {
-    if (side.user.isEmpty() && m_options.localOnly) return;
-    const Key key{side.call, int(side.dialog.direction)};
-    auto found = m_publications.find(key);
-    Publication* publication = found == m_publications.end() ? nullptr : found->second.get();
-    const bool ended = side.dialog.state == DialogState::Terminated;
-    if (!publication) {
-        if (ended) return;  // never shown: there is no end to show
-        if (side.dialog.direction == Direction::Recipient && !m_options.calleeTrying &&
-            side.dialog.state == DialogState::Trying)
-            return;
-        const QString entity =
-            side.user.isEmpty() ? side.dialog.local.identity : m_domains.aorUri(side.user);
-        if (entity.isEmpty()) return;
-        auto created = std::make_unique<Publication>();
-        created->key = key;
-        created->entity = entity;
-        created->dialogId = dialogIdFor(side, nullptr);
-        created->handler = std::make_unique<Handler>(*this, key);
-        ua::PublicationOptions options;
-        options.entityUri = entity.toUtf8();
-        options.server = m_options.server;
-        options.expires = m_options.expires;
-        options.userAgent = m_options.userAgent;
-        options.authUser = m_options.authUser;
-        options.password = m_options.password;
-        created->client = std::make_unique<ua::PublicationClient>(
-            m_transactions, m_timers, m_random, std::move(options), *created->handler);
-        if (auto started = created->client->start(); !started) {
-            qCInfo(lcServer) << "not publishing for" << entity << ":" << started.error().reason;
-            return;
-        }
-        publication = created.get();
-        m_publications.emplace(key, std::move(created));
-    }
-    if (publication->ended) return;  // its end is published already
-
-    DialogInfo dialog = side.dialog;
-    dialog.id = publication->dialogId;
+void DialogPublisher::send(Publication& publication, DialogInfo dialog, bool force) {
+    if (publication.ended) return;  // its end is published already
+    const bool ended = dialog.state == DialogState::Terminated;
+    dialog.id = publication.dialogId;
     dialoginfo::Document document = dialoginfo::publishedDocument(
-        dialog, publication->entity, publication->nextVersion, m_options.profile);
+        dialog, publication.key.entity, publication.nextVersion, m_options.profile);
     const DialogInfo& shaped = document.dialogs.front();
-    // Only what the document says counts: a change the profile hides is no PUBLISH.
-    if (publication->published && sameDialog(*publication->published, shaped)) return;
-    publication->published = shaped;
-    ++publication->nextVersion;
-    publication->handed.emplace_back(publication->nextVersion, shaped.state);
-    publication->ended = ended;
+    // Only what the document says counts: a change the profile hides is no PUBLISH
+    // (unless an in-dialog request asks for one again).
+    if (publication.published && sameDialog(*publication.published, shaped) && !(force && !ended))
+        return;
+    publication.published = shaped;
+    ++publication.nextVersion;
+    publication.handed.emplace_back(publication.nextVersion, shaped.state);
+    publication.ended = ended;
     const QByteArray body =
         dialoginfo::writeDocument(document, dialoginfo::writeOptionsFor(m_options.profile));
     if (ended) {
-        publication->client->publish(body, m_options.endedExpires, false);
+        publication.client->publish(body, m_options.endedExpires, false);
         // Forgotten when its expiry has run out at the server (onPublished sets that
         // time); this bound holds when the end cannot be delivered at all.
-        forgetLater(*publication, std::chrono::seconds(m_options.endedExpires) + kEndDelivery);
+        forgetLater(publication, std::chrono::seconds(m_options.endedExpires) + kEndDelivery);
     } else {
-        publication->client->publish(body, m_options.expires, true);
+        publication.client->publish(body, m_options.expires, true);
     }
+}
+
+void DialogPublisher::end(Publication& publication) {
+    if (publication.ended || !publication.published) return;
+    DialogInfo dialog = *publication.published;
+    dialog.state = DialogState::Terminated;
+    dialog.stateEvent.clear();
+    dialog.stateCode = 0;
+    send(publication, std::move(dialog), false);
 }
 
 void DialogPublisher::report(const Publication& publication, PublicationEvent::Kind kind,
@@ -167,7 +298,7 @@ void DialogPublisher::report(const Publication& publication, PublicationEvent::K
     if (!m_eventListener) return;
     PublicationEvent event;
     event.kind = kind;
-    event.entity = publication.entity;
+    event.entity = publication.key.entity;
     event.dialogId = publication.dialogId;
     // Published: what the server accepted; otherwise the state that is being tried.
     if (kind == PublicationEvent::Kind::Published) {

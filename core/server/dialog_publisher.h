@@ -1,7 +1,9 @@
 #pragma once
 
 #include <QByteArray>
+#include <QHash>
 #include <QString>
+#include <QStringList>
 
 #include <functional>
 #include <memory>
@@ -12,6 +14,7 @@
 #include "dialoginfo/publish_profile.h"
 #include "server/dialog_tracker.h"
 #include "server/local_domains.h"
+#include "server/publish_rules.h"
 #include "transaction/transaction_layer.h"
 #include "transport/transport.h"
 #include "ua/publication_client.h"
@@ -21,7 +24,8 @@ namespace sb::server {
 struct DialogPublisherOptions {
     transport::Endpoint server;  // the presence server every PUBLISH goes to
     dialoginfo::PublishProfile profile;
-    // Seconds asked for a live dialog's publication (refreshed while it lives).
+    // Seconds asked for a live dialog's publication (refreshed while it lives): the
+    // [publish] lifetime, or the call's own lifetime (pua_dialoginfo's override_lifetime).
     quint32 expires = 3600;
     // Seconds a terminated dialog stays published, so that watchers see the end; it is
     // then left to run out rather than removed.
@@ -29,14 +33,26 @@ struct DialogPublisherOptions {
     // pua_dialoginfo's callee_trying: the callee's side is published from the INVITE on,
     // not only from its first provisional response.
     bool calleeTrying = false;
-    // Only sides that are users of this server (pua_dialoginfo's default: local URIs).
-    bool localOnly = true;
+    // Which calls and sides are published, under which entity (planCall).
+    PublishRules rules;
+    // pua_dialoginfo's publish_dialog_req_within: an in-dialog request on the confirmed
+    // dialog (re-INVITE, UPDATE, INFO, ...) publishes its side again, as a keep-alive.
+    bool publishInDialog = false;
     enum class DialogId { Uuid, Counter, CallId };
     DialogId dialogId = DialogId::Uuid;
     QByteArray userAgent;
     // Credentials for a presence server that challenges (digest).
     QByteArray authUser;
     QByteArray password;
+};
+
+// What the directory says about one extension for publishing ([monitor] identity and
+// publish_to; pua_dialoginfo's local_identity_dlg_var and pubruri AVPs).
+struct PublishDirectoryEntry {
+    QString identity;       // the URI it is shown as, in its own documents and its peers'
+    QStringList publishTo;  // the entities its state goes to; empty: its own AoR
+
+    bool operator==(const PublishDirectoryEntry&) const = default;
 };
 
 // What happened to one publication, for headless mode and the GUI.
@@ -52,13 +68,14 @@ struct PublicationEvent {
 };
 
 // Kamailio's pua_dialoginfo for the built-in server (issue 6): every side of every call
-// the tracker follows becomes its own publication (RFC 3903) at the presence server —
-// one per (call, side), entity = that side's AoR — carrying an RFC 4235 document with
-// one dialog (publishedDocument). A side is published from its first state on (the
-// callee's from its first provisional response unless calleeTrying), republished on
-// every change of what its document says, and published once more when it ends, with
-// a short expiry, then forgotten. Every publication runs on a ua::PublicationClient, so
-// a stale state never overtakes a newer one.
+// the tracker follows that the rules select (planCall) becomes a publication (RFC 3903)
+// at the presence server — one per (call, side, entity): the side's entity, or each URI
+// of its user's publish_to — carrying an RFC 4235 document with one dialog
+// (publishedDocument). A side is published from its first state on (the callee's from
+// its first provisional response unless calleeTrying), republished on every change of
+// what its document says, and published once more when it ends, with a short expiry,
+// then forgotten. Every publication runs on a ua::PublicationClient, so a stale state
+// never overtakes a newer one.
 class DialogPublisher {
 public:
     DialogPublisher(transaction::TransactionLayer& transactions, base::TimerQueue& timers,
@@ -71,6 +88,13 @@ public:
     // Feed from DialogTracker::setSideListener.
     void onSide(const DialogTracker::CallSide& side);
 
+    // The directory's publishing settings for `user` (an empty entry: none). Applies to
+    // calls in progress too: an entity that leaves publish_to gets its dialog published
+    // terminated, one that joins gets the current state, a new identity is republished.
+    void setDirectoryEntry(const QString& user, PublishDirectoryEntry entry);
+    // The whole directory at once: users missing from `entries` lose theirs.
+    void setDirectory(const QHash<QString, PublishDirectoryEntry>& entries);
+
     void setEventListener(std::function<void(const PublicationEvent&)> listener) {
         m_eventListener = std::move(listener);
     }
@@ -78,15 +102,28 @@ public:
 
 private:
     struct Publication;
+    struct Call;
     class Handler;
-    using Key = std::pair<CallId, int>;  // (call, direction)
+    struct Key {
+        CallId call = 0;
+        int side = 0;  // 0: the caller's side, 1: the callee's (as in CallPublishPlan)
+        QString entity;
+        bool operator==(const Key&) const = default;
+    };
     struct KeyHash {
         std::size_t operator()(const Key& key) const noexcept {
-            return std::hash<quint64>()(key.first * 4 + quint64(key.second));
+            return std::hash<quint64>()(key.call * 4 + quint64(key.side)) ^ qHash(key.entity);
         }
     };
 
-    QString dialogIdFor(const DialogTracker::CallSide& side, Publication* existing);
+    // Brings the publications of one side of `call` in line with what it shows now and
+    // where it goes; `force` republishes an unchanged document (publishInDialog).
+    void apply(Call& call, int side, bool force);
+    QStringList entitiesOf(const Call& call, int side) const;
+    dialoginfo::DialogInfo shapedSide(const Call& call, int side) const;
+    Publication* create(const Key& key, const dialoginfo::DialogInfo& dialog);
+    void send(Publication& publication, dialoginfo::DialogInfo dialog, bool force);
+    void end(Publication& publication);
     void report(const Publication& publication, PublicationEvent::Kind kind, int statusCode,
                 QString reason);
     void forgetLater(Publication& publication, base::Duration after);
@@ -98,6 +135,8 @@ private:
     const LocalDomains& m_domains;
     DialogPublisherOptions m_options;
     std::unordered_map<Key, std::unique_ptr<Publication>, KeyHash> m_publications;
+    std::unordered_map<CallId, std::unique_ptr<Call>> m_calls;  // calls with a live side
+    QHash<QString, PublishDirectoryEntry> m_directory;
     quint64 m_nextCounter = 1;
     std::function<void(const PublicationEvent&)> m_eventListener;
 };

@@ -156,7 +156,7 @@ void DialogTracker::onCallStarted(const CallStart& start) {
     auto [it, inserted] = m_calls.emplace(id, std::move(call));
     m_byCallId.insert(it->second.callId, id);
     restartLifetime(it->second);
-    publish(it->second);
+    publish(it->second, &invite);
     changed();
 }
 
@@ -350,6 +350,7 @@ void DialogTracker::onInDialogRequest(const sip::Message& request, const transpo
             // early dialog); on the confirmed dialog they show it is alive.
             if (!found.answered) return;
             restartLifetime(call);
+            reportSides(call, nullptr, true);
             return;
     }
     publish(call);
@@ -634,7 +635,7 @@ DialogInfo DialogTracker::sideOf(const Call& call, Direction side) const {
     return info;
 }
 
-void DialogTracker::publish(Call& call) {
+void DialogTracker::publish(Call& call, const sip::Message* invite) {
     const QString sourceKey = QStringLiteral("call:%1").arg(call.id);
     // The callee's side from its first provisional response on (options.calleeTrying).
     call.calleeShown = call.calleeShown || m_options.calleeTrying ||
@@ -650,10 +651,16 @@ void DialogTracker::publish(Call& call) {
         if (!call.calleeUser.isEmpty() && call.calleeShown)
             m_store.setDialogs(call.calleeUser, sourceKey, {sideOf(call, Direction::Recipient)});
     }
-    if (m_sideListener) {
-        m_sideListener(CallSide{call.id, call.callerUser, sideOf(call, Direction::Initiator)});
-        m_sideListener(CallSide{call.id, call.calleeUser, sideOf(call, Direction::Recipient)});
-    }
+    reportSides(call, invite, false);
+}
+
+void DialogTracker::reportSides(const Call& call, const sip::Message* invite,
+                                bool inDialogRequest) {
+    if (!m_sideListener) return;
+    m_sideListener(CallSide{call.id, call.callerUser, sideOf(call, Direction::Initiator), invite,
+                            inDialogRequest});
+    m_sideListener(CallSide{call.id, call.calleeUser, sideOf(call, Direction::Recipient), invite,
+                            inDialogRequest});
 }
 
 DialogTracker::CallView DialogTracker::viewOf(const Call& call) const {

@@ -151,6 +151,12 @@ public:
         CallId call = 0;
         QString user;                   // the local user of this side; empty for a remote party
         dialoginfo::DialogInfo dialog;  // this side's view (direction says which side)
+        // The INVITE as received (before the proxy's changes), on the reports of the
+        // call's start only: the publisher's rules read its Request-URI and headers.
+        const sip::Message* invite = nullptr;
+        // The report of an in-dialog request on the confirmed dialog (re-INVITE, UPDATE,
+        // INFO, ...: not ACK or BYE) that changed nothing.
+        bool inDialogRequest = false;
     };
     // Called after every change of a call, once per side. Must not drive the tracker.
     void setSideListener(std::function<void(const CallSide& side)> listener) {
@@ -231,7 +237,9 @@ private:
     void remove(CallId id);
 
     dialoginfo::DialogInfo sideOf(const Call& call, dialoginfo::Direction side) const;
-    void publish(Call& call);
+    // `invite`: the call's INVITE, when the call starts (for CallSide::invite).
+    void publish(Call& call, const sip::Message* invite = nullptr);
+    void reportSides(const Call& call, const sip::Message* invite, bool inDialogRequest);
     CallView viewOf(const Call& call) const;
     void changed();
 

@@ -1,5 +1,7 @@
 #include "sip/message.h"
 
+#include <algorithm>
+
 namespace sb::sip {
 
 Message Message::request(Method method, QByteArray requestUri) {
@@ -68,6 +70,14 @@ QByteArrayView Message::header(QByteArrayView name) const {
         if (field.id == HeaderId::Other && field.name.compare(name, Qt::CaseInsensitive) == 0)
             return field.value;
     return {};
+}
+
+bool Message::has(QByteArrayView name) const {
+    const HeaderId id = headerIdFromName(name);
+    if (id != HeaderId::Other) return has(id);
+    return std::any_of(m_headers.begin(), m_headers.end(), [&](const HeaderField& field) {
+        return field.id == HeaderId::Other && field.name.compare(name, Qt::CaseInsensitive) == 0;
+    });
 }
 
 ValueList Message::values(HeaderId id) const {

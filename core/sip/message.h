@@ -66,6 +66,8 @@ public:
     QByteArrayView header(HeaderId id) const;
     // By name, for HeaderId::Other (also works for known names and compact forms).
     QByteArrayView header(QByteArrayView name) const;
+    // Whether a header of that name is present, even with an empty value.
+    bool has(QByteArrayView name) const;
     // Every value of that header across all its fields, comma lists split where the
     // header is a list (RFC 3261 §7.3.1), in order.
     ValueList values(HeaderId id) const;

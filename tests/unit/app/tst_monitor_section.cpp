@@ -38,7 +38,7 @@ private slots:
     void problemsNameTheLine() {
         const MonitorSection section = parseMonitorSection(
             "[monitor]\n201 = Alice\nno equals sign\n2 01 = Bad\n201 = Twice\n"
-            "204 = a, b, http://x, d\n205 = Eve, , http://example.com\n206 = Fine\n");
+            "204 = a, b, , d\n205 = Eve, , http://example.com\n206 = Fine\n");
         QCOMPARE(section.extensions.size(), std::size_t(2));
         QCOMPARE(section.extensions[1].number, QStringLiteral("206"));
         QCOMPARE(section.problems.size(), 5);
@@ -46,8 +46,41 @@ private slots:
                  qPrintable(section.problems[0]));
         QVERIFY(section.problems[1].startsWith(QStringLiteral("[monitor] line 4:")));
         QVERIFY(section.problems[2].contains(QStringLiteral("listed twice")));
-        QVERIFY(section.problems[3].contains(QStringLiteral("at most three")));
+        QVERIFY2(section.problems[3].contains(QStringLiteral("'d' is not a setting")),
+                 qPrintable(section.problems[3]));
         QVERIFY(section.problems[4].contains(QStringLiteral("not a sip:")));
+    }
+
+    // identity=URI and publish_to=URI ... after name, group and URI ([publish]).
+    void publishingSettings() {
+        const MonitorSection section = parseMonitorSection(
+            "[monitor]\n"
+            "201 = Alice, Sales, , identity=sip:alice@example.com\n"
+            "202 = Bob, , sip:bob@pbx.example, publish_to=sip:202@a.example sip:desk@b.example, "
+            "\"identity=sip:bob@example.com;user=phone\"\n"
+            "203 = Carol, , , identity=http://x\n"
+            "204 = Dan, , , publish_to=\n"
+            "205 = Eve, , , identity=sip:a@x sip:b@x\n"
+            "206 = Fay, , , colour=red\n");
+        QCOMPARE(section.extensions.size(), std::size_t(2));
+        QCOMPARE(section.extensions[0].identity, QStringLiteral("sip:alice@example.com"));
+        QVERIFY(section.extensions[0].publishTo.isEmpty());
+        QVERIFY(section.extensions[0].uri.isEmpty());
+        QCOMPARE(section.extensions[1].uri, QStringLiteral("sip:bob@pbx.example"));
+        QCOMPARE(section.extensions[1].publishTo,
+                 (QStringList{QStringLiteral("sip:202@a.example"),
+                              QStringLiteral("sip:desk@b.example")}));
+        QCOMPARE(section.extensions[1].identity, QStringLiteral("sip:bob@example.com;user=phone"));
+        QCOMPARE(section.problems.size(), 4);
+        QVERIFY(section.problems[0].contains(QStringLiteral("'http://x' is not a sip:")));
+        QVERIFY(section.problems[1].contains(QStringLiteral("publish_to is empty")));
+        QVERIFY(section.problems[2].contains(QStringLiteral("identity is one URI")));
+        QVERIFY(section.problems[3].contains(QStringLiteral("'colour=red' is not a setting")));
+        // Written back the same way.
+        const MonitorSection back =
+            parseMonitorSection(sb::app::formatMonitorSection(section.extensions));
+        QVERIFY(back.problems.isEmpty());
+        QVERIFY(back.extensions == section.extensions);
     }
 
     void saveKeepsOtherSectionsAndRoundTrips() {

@@ -5,7 +5,9 @@
 
 #include <QTest>
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "base/manual_clock.h"
@@ -14,6 +16,7 @@
 #include "fake_transport.h"
 #include "server/dialog_publisher.h"
 #include "server/local_domains.h"
+#include "sip/parser.h"
 #include "transaction/transaction_layer.h"
 
 using namespace sb;
@@ -73,9 +76,30 @@ struct World {
         }
         return out;
     }
-    void feed(const server::DialogTracker::CallSide& s) {
+    // The first report of each side of a call carries the call's INVITE, as the
+    // tracker's reports of a call's start do (the rules read it).
+    void feed(server::DialogTracker::CallSide s, QByteArray extraHeaders = {}) {
+        std::optional<sip::Message> start;
+        if (reported.insert({s.call, int(s.dialog.direction)}).second) {
+            start = inviteFor(s, extraHeaders);
+            s.invite = &*start;
+        }
         publisher->onSide(s);
         clock.advance(0ms);  // the clients send from the event loop
+    }
+    static sip::Message inviteFor(const server::DialogTracker::CallSide& s,
+                                  const QByteArray& extraHeaders) {
+        const bool caller = s.dialog.direction == Direction::Initiator;
+        const QByteArray from = (caller ? s.dialog.local : s.dialog.remote).identity.toUtf8();
+        const QByteArray to = (caller ? s.dialog.remote : s.dialog.local).identity.toUtf8();
+        QByteArray text = "INVITE " + to +
+                          " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-" +
+                          QByteArray::number(s.call) + "\r\nMax-Forwards: 70\r\nFrom: <" + from +
+                          ">;tag=from\r\nTo: <" + to + ">\r\nCall-ID: " + s.dialog.callId.toUtf8() +
+                          "\r\nCSeq: 1 INVITE\r\n" + extraHeaders + "Content-Length: 0\r\n\r\n";
+        auto parsed = sip::Parser::parse(text);
+        if (!parsed) qFatal("test INVITE does not parse: %s", qPrintable(parsed.error().reason));
+        return *parsed;
     }
     void ok(const test::SentMessage& request, quint32 expires) {
         sip::Message response = sip::makeResponse(request.message, 200, {}, "esc");
@@ -97,6 +121,7 @@ struct World {
     std::unique_ptr<server::DialogPublisher> publisher;
     std::vector<server::PublicationEvent> events;
     int etags = 0;
+    std::set<std::pair<server::CallId, int>> reported;
 };
 
 }  // namespace
@@ -183,18 +208,20 @@ private slots:
     }
 
     void remotePartiesOnlyWhenAllCallsArePublished() {
+        auto remoteCaller = side(1, Direction::Initiator, DialogState::Trying, QString());
+        remoteCaller.dialog.local.identity = QStringLiteral("sip:carol@remote.example");
         World local;
-        local.feed(side(1, Direction::Initiator, DialogState::Trying, QString()));
+        local.feed(remoteCaller);
         QVERIFY(local.publishes().empty());
 
         server::DialogPublisherOptions options;
-        options.localOnly = false;
+        options.rules.whichCalls = server::PublishRules::WhichCalls::All;
         World all(options);
-        all.feed(side(1, Direction::Initiator, DialogState::Trying, QString()));
+        all.feed(remoteCaller);
         QCOMPARE(all.publishes().size(), std::size_t(1));
         // A remote party is published for the identity it had in the call.
         QCOMPARE(all.publishes().front().message.requestUri(),
-                 QByteArrayView("sip:201@switchboard.local"));
+                 QByteArrayView("sip:carol@remote.example"));
     }
 
     void dialogIdStyles() {
@@ -239,6 +266,121 @@ private slots:
         QCOMPARE(w.publishes().size(), std::size_t(2));
         w.ok(w.publishes().back(), 3600);
         QCOMPARE(w.events.back().state, DialogState::Confirmed);
+    }
+
+    // skip_caller: the caller's side is not published; the callee's documents show the
+    // substitute instead of the caller's identity (caller_entity_when_skipped).
+    void aSkippedSideShowsItsSubstituteToThePeer() {
+        server::DialogPublisherOptions options;
+        options.rules.skipCaller = {QStringLiteral("201")};
+        options.rules.callerEntityWhenSkipped = QStringLiteral("sip:reception@switchboard.local");
+        World w(options);
+        w.feed(side(1, Direction::Initiator, DialogState::Early, QStringLiteral("201")));
+        w.feed(side(1, Direction::Recipient, DialogState::Early, QStringLiteral("202")));
+        QCOMPARE(w.publishes().size(), std::size_t(1));
+        const test::SentMessage callee = w.publishes().front();
+        QCOMPARE(callee.message.requestUri(), QByteArrayView("sip:202@switchboard.local"));
+        const dialoginfo::DialogInfo shown = w.bodyOf(callee).dialogs.front();
+        QCOMPARE(shown.remote.identity, QStringLiteral("sip:reception@switchboard.local"));
+        QCOMPARE(shown.local.identity, QStringLiteral("sip:202@switchboard.local"));
+    }
+
+    // which_calls = marked: only calls whose INVITE carries the mark header.
+    void onlyMarkedCallsWhenAskedFor() {
+        server::DialogPublisherOptions options;
+        options.rules.whichCalls = server::PublishRules::WhichCalls::Marked;
+        options.rules.markHeader = QStringLiteral("X-Publish");
+        World w(options);
+        w.feed(side(1, Direction::Initiator, DialogState::Trying, QStringLiteral("201")));
+        w.feed(side(1, Direction::Recipient, DialogState::Trying, QStringLiteral("202")));
+        w.feed(side(1, Direction::Initiator, DialogState::Early, QStringLiteral("201")));
+        QVERIFY(w.publishes().empty());
+        QCOMPARE(w.publisher->publicationCount(), std::size_t(0));
+        w.feed(side(2, Direction::Initiator, DialogState::Trying, QStringLiteral("201")),
+               "X-Publish: yes\r\n");
+        QCOMPARE(w.publishes().size(), std::size_t(1));
+    }
+
+    // publish_in_dialog: an in-dialog request on the confirmed dialog publishes it
+    // again (a new version); without the option it publishes nothing.
+    void inDialogRequestsRepublishWhenAskedFor() {
+        for (const bool enabled : {false, true}) {
+            server::DialogPublisherOptions options;
+            options.publishInDialog = enabled;
+            World w(options);
+            auto confirmed =
+                side(1, Direction::Initiator, DialogState::Confirmed, QStringLiteral("201"));
+            w.feed(confirmed);
+            w.ok(w.publishes().back(), 3600);
+            confirmed.inDialogRequest = true;
+            w.feed(confirmed);
+            QCOMPARE(w.publishes().size(), std::size_t(enabled ? 2 : 1));
+            if (!enabled) continue;
+            const dialoginfo::Document again = w.bodyOf(w.publishes().back());
+            QCOMPARE(again.dialogs.front().state, DialogState::Confirmed);
+            QCOMPARE(again.version, std::optional<quint64>(1));
+        }
+    }
+
+    // The directory's identity: how the extension is shown in its own documents and in
+    // its peers'.
+    void directoryIdentityShowsOnBothSides() {
+        World w;
+        w.publisher->setDirectoryEntry(QStringLiteral("201"),
+                                       {QStringLiteral("sip:alice@example.com"), {}});
+        w.feed(side(1, Direction::Initiator, DialogState::Early, QStringLiteral("201")));
+        w.feed(side(1, Direction::Recipient, DialogState::Early, QStringLiteral("202")));
+        QCOMPARE(w.publishes().size(), std::size_t(2));
+        const test::SentMessage caller = w.publishes()[0];
+        const test::SentMessage callee = w.publishes()[1];
+        // Published for its AoR (publish_to is empty), shown as its identity.
+        QCOMPARE(caller.message.requestUri(), QByteArrayView("sip:201@switchboard.local"));
+        QCOMPARE(w.bodyOf(caller).dialogs.front().local.identity,
+                 QStringLiteral("sip:alice@example.com"));
+        QCOMPARE(w.bodyOf(callee).dialogs.front().remote.identity,
+                 QStringLiteral("sip:alice@example.com"));
+    }
+
+    // publish_to: the extension's state goes to each listed URI; a change during a call
+    // ends the dialog at a removed URI and brings the current state to an added one.
+    void publishToListFollowsChangesDuringACall() {
+        World w;
+        const QString first = QStringLiteral("sip:201@presence-a.example");
+        const QString second = QStringLiteral("sip:desk@presence-a.example");
+        const QString third = QStringLiteral("sip:201@presence-b.example");
+        w.publisher->setDirectoryEntry(QStringLiteral("201"), {{}, {first, second}});
+        w.feed(side(1, Direction::Initiator, DialogState::Early, QStringLiteral("201")));
+        QCOMPARE(w.publishes().size(), std::size_t(2));
+        QCOMPARE(w.publishes()[0].message.requestUri(), QByteArrayView(first.toUtf8()));
+        QCOMPARE(w.publishes()[1].message.requestUri(), QByteArrayView(second.toUtf8()));
+        // One dialog id for the side, whichever entity it goes to.
+        QCOMPARE(w.bodyOf(w.publishes()[0]).dialogs.front().id,
+                 w.bodyOf(w.publishes()[1]).dialogs.front().id);
+        w.ok(w.publishes()[0], 3600);
+        w.ok(w.publishes()[1], 3600);
+
+        w.publisher->setDirectoryEntry(QStringLiteral("201"), {{}, {first, third}});
+        w.clock.advance(0ms);
+        QCOMPARE(w.publishes().size(), std::size_t(4));
+        std::map<QByteArray, DialogState> latest;
+        for (std::size_t i = 2; i < 4; ++i)
+            latest[w.publishes()[i].message.requestUri().toByteArray()] =
+                w.bodyOf(w.publishes()[i]).dialogs.front().state;
+        QCOMPARE(latest.at(second.toUtf8()), DialogState::Terminated);
+        QCOMPARE(latest.at(third.toUtf8()), DialogState::Early);
+        QCOMPARE(latest.count(first.toUtf8()), std::size_t(0));  // unchanged there
+
+        w.ok(w.publishes()[2], 10);
+        w.ok(w.publishes()[3], 3600);
+
+        // Back to the default: the own AoR.
+        w.publisher->setDirectoryEntry(QStringLiteral("201"), {});
+        w.clock.advance(0ms);
+        QStringList uris;
+        for (std::size_t i = 4; i < w.publishes().size(); ++i)
+            uris << QString::fromUtf8(w.publishes()[i].message.requestUri());
+        uris.sort();
+        QCOMPARE(uris, (QStringList{first, third, QStringLiteral("sip:201@switchboard.local")}));
     }
 
     void outcomesAreReported() {

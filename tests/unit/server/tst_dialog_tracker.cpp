@@ -159,6 +159,57 @@ private:
     }
 
 private slots:
+    // What the publisher is told: both sides after every change; the INVITE with the
+    // reports of the start only; in-dialog requests on the confirmed dialog flagged, and
+    // not before the answer (an early dialog's INFO never counts as confirmed).
+    void sideReportsForThePublisher() {
+        Fixture f;
+        struct Report {
+            server::CallId call;
+            QString user;
+            Direction direction;
+            DialogState state;
+            QByteArray inviteCallId;  // empty when the report carries no INVITE
+            bool inDialogRequest;
+        };
+        std::vector<Report> reports;
+        f.tracker.setSideListener([&](const DialogTracker::CallSide& side) {
+            reports.push_back({side.call, side.user, side.dialog.direction, side.dialog.state,
+                               side.invite ? side.invite->callId().toByteArray() : QByteArray(),
+                               side.inDialogRequest});
+        });
+        const sip::Message inv = invite();
+        f.start(1, inv);
+        QCOMPARE(reports.size(), std::size_t(2));
+        QCOMPARE(reports[0].user, QStringLiteral("201"));
+        QCOMPARE(reports[0].direction, Direction::Initiator);
+        QCOMPARE(reports[1].user, QStringLiteral("202"));
+        QCOMPARE(reports[1].direction, Direction::Recipient);
+        QCOMPARE(reports[0].inviteCallId, kCallId);
+        QCOMPARE(reports[1].inviteCallId, kCallId);
+
+        f.tracker.onBranchStarted(1, 10, "sip:202@127.0.0.1:5080");
+        f.tracker.onBranchResponse(1, 10, response(inv, 180, "to202", "<sip:202@127.0.0.1:5080>"));
+        QCOMPARE(reports.back().state, DialogState::Early);
+        QVERIFY(reports.back().inviteCallId.isEmpty());
+        const std::size_t beforeInfo = reports.size();
+        f.tracker.onInDialogRequest(inDialog("INFO", true, "to202"), kSource);
+        QCOMPARE(reports.size(), beforeInfo);  // early: nothing to report
+
+        const sip::Message ok = response(inv, 200, "to202", "<sip:202@127.0.0.1:5080>");
+        f.tracker.onBranchResponse(1, 10, ok);
+        f.tracker.onCallAnswered(1, ok);
+        f.tracker.onInDialogRequest(inDialog("ACK", true, "to202", kCallId, kFromTag, 1), kSource);
+        const std::size_t beforeUpdate = reports.size();
+        QVERIFY(std::none_of(reports.begin(), reports.end(),
+                             [](const Report& r) { return r.inDialogRequest; }));
+        f.tracker.onInDialogRequest(inDialog("UPDATE", false, "to202", kCallId, kFromTag, 3),
+                                    kSource);
+        QCOMPARE(reports.size(), beforeUpdate + 2);
+        QVERIFY(reports.back().inDialogRequest);
+        QCOMPARE(reports.back().state, DialogState::Confirmed);
+    }
+
     void basicCallBothSides() {
         Fixture f;
         const sip::Message inv = invite();
