@@ -2,6 +2,7 @@
 
 #include <QTimer>
 
+#include "app/publish_section.h"
 #include "app/server_session.h"
 #include "app/session.h"
 #include "ui/server_panel.h"
@@ -46,8 +47,29 @@ void WindowFrontEnd::showServer(ServerSession& server) {
     };
     connect(&server, &Session::bindingsChanged, panel, pushBindings);
     connect(&server, &ServerSession::callsChanged, panel, pushCalls);
+    connect(&server, &Session::publicationChanged, panel,
+            [panel](const PublicationView& publication) {
+                panel->updatePublication(toUpdate(publication));
+            });
     pushBindings();
     pushCalls();
+}
+
+void WindowFrontEnd::offerPublishSettings(const PublishConfig& running, const QString& configPath) {
+    const PublishValues values = publishValues(running);
+    if (running.enabled)
+        m_window.serverPanel()->setPublishing(values.value(QStringLiteral("transport")) +
+                                              QLatin1Char(':') +
+                                              values.value(QStringLiteral("server")));
+    if (configPath.isEmpty()) {
+        const QString why = tr("Needs a configuration file to save to (start with --config FILE)");
+        m_window.publishSettingsAction()->setToolTip(why);
+        m_window.publishSettingsAction()->setStatusTip(why);
+        return;
+    }
+    m_window.setPublishSettings(values, configPath, [configPath](const PublishValues& edited) {
+        return savePublishValues(configPath, edited);
+    });
 }
 
 void WindowFrontEnd::requestQuit() {
@@ -59,6 +81,22 @@ void WindowFrontEnd::requestQuit() {
     } else {
         QTimer::singleShot(0, this, [this] { emit finished(0); });
     }
+}
+
+ui::PublicationUpdate WindowFrontEnd::toUpdate(const PublicationView& publication) {
+    ui::PublicationUpdate out;
+    out.entity = publication.entity;
+    out.dialog = publication.dialog;
+    if (publication.state == u"failed")
+        out.result = ui::PublicationUpdate::Result::Failed;
+    else if (publication.state == u"removed")
+        out.result = ui::PublicationUpdate::Result::Removed;
+    else
+        out.result = ui::PublicationUpdate::Result::Published;
+    out.dialogState = publication.dialogState;
+    out.code = publication.code;
+    out.reason = publication.reason;
+    return out;
 }
 
 ui::RegistrationIndicator::Status WindowFrontEnd::toIndicator(const RegistrationStatus& status) {

@@ -4,9 +4,12 @@
 
 #include "app/registration_status.h"
 #include "ui/main_window.h"
+#include "ui/publication_table.h"
 
 namespace sb::app {
 
+struct PublicationView;
+struct PublishConfig;
 class ServerSession;
 class Session;
 
@@ -20,8 +23,15 @@ public:
 
     void requestQuit();
 
+    // Settings → Publishing… edits [publish] of `configPath` (checked the way start-up
+    // checks it, saved atomically; it applies at the next start) — disabled when there is
+    // no file to save to. The server panel names where `running` publishes.
+    void offerPublishSettings(const PublishConfig& running, const QString& configPath);
+
     // The window's view of a registration status.
     static ui::RegistrationIndicator::Status toIndicator(const RegistrationStatus& status);
+    // The server panel's view of a publication report.
+    static ui::PublicationUpdate toUpdate(const PublicationView& publication);
 
 signals:
     void finished(int exitCode);

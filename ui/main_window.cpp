@@ -19,6 +19,7 @@
 #include "ui/board_model.h"
 #include "ui/board_view.h"
 #include "ui/directory_dialog.h"
+#include "ui/publish_settings_dialog.h"
 #include "ui/server_panel.h"
 #include "ui/sip_trace_dock.h"
 #include "ui/sip_trace_feed.h"
@@ -242,6 +243,16 @@ void MainWindow::createMenus() {
     m_serverPanelAction->setEnabled(m_serverMode);
     view->addAction(m_serverPanelAction);
 
+    QMenu* settings = menuBar()->addMenu(tr("&Settings"));
+    m_publishSettingsAction = settings->addAction(tr("&Publishing…"));
+    m_publishSettingsAction->setObjectName(QStringLiteral("publishSettingsAction"));
+    m_publishSettingsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P));
+    m_publishSettingsAction->setStatusTip(
+        tr("Dialog state published to a presence server ([publish])"));
+    // Nothing to save to until the application says where (a configuration file).
+    m_publishSettingsAction->setEnabled(false);
+    connect(m_publishSettingsAction, &QAction::triggered, this, &MainWindow::editPublishSettings);
+
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* about = help->addAction(tr("&About Switchboard"));
     about->setShortcuts(standardOr(QKeySequence::HelpContents, QKeySequence(Qt::Key_F1)));
@@ -372,6 +383,22 @@ void MainWindow::editDirectory() {
         return;
     }
     emit directoryEdited(extensions);
+}
+
+void MainWindow::setPublishSettings(const PublishSettingsDialog::Values& values,
+                                    const QString& fileName, PublishSettingsDialog::Apply apply) {
+    m_publishValues = values;
+    m_publishFile = fileName;
+    m_publishApply = std::move(apply);
+    m_publishSettingsAction->setEnabled(true);
+}
+
+void MainWindow::editPublishSettings() {
+    if (!m_publishApply) return;
+    PublishSettingsDialog dialog(m_publishValues, m_publishApply, this);
+    dialog.setFileName(m_publishFile);
+    if (dialog.exec() != QDialog::Accepted) return;
+    m_publishValues = dialog.values();
 }
 
 bool MainWindow::eventFilter(QObject* watched, QEvent* event) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "board/console.h"
+#include "ui/publish_settings_dialog.h"
 #include "ui/registration_indicator.h"
 #include "ui/sip_trace_feed.h"
 
@@ -48,6 +49,13 @@ public:
     QAction* serverPanelAction() const { return m_serverPanelAction; }
     bool isServerMode() const { return m_serverMode; }
 
+    // Settings → Publishing…: the [publish] values the dialog starts from, the file they
+    // are saved in (named in the dialog) and what checks and saves them. Until this is
+    // called the action is disabled: there is no configuration file to save to.
+    void setPublishSettings(const PublishSettingsDialog::Values& values, const QString& fileName,
+                            PublishSettingsDialog::Apply apply);
+    QAction* publishSettingsAction() const { return m_publishSettingsAction; }
+
     BoardModel* boardModel() const { return m_model; }
     BoardFilterProxy* boardProxy() const { return m_proxy; }
     BoardView* boardView() const { return m_view; }
@@ -71,6 +79,9 @@ public slots:
     // Opens the directory settings dialog; on OK the new list goes to the console and
     // directoryEdited() tells the application to save it.
     void editDirectory();
+    // Opens the publishing settings dialog (see setPublishSettings); what it saves is
+    // what it starts from next time.
+    void editPublishSettings();
 
 signals:
     // The user asked to quit (menu, shortcut, or closing the window); the application
@@ -110,6 +121,10 @@ private:
     SipTraceDock* m_traceDock;
     ServerPanel* m_serverPanel;
     QAction* m_serverPanelAction = nullptr;
+    QAction* m_publishSettingsAction = nullptr;
+    PublishSettingsDialog::Values m_publishValues;
+    QString m_publishFile;
+    PublishSettingsDialog::Apply m_publishApply;
     QPalette m_lightPalette;
     bool m_dark = false;
     bool m_quitting = false;

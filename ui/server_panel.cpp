@@ -75,9 +75,13 @@ ServerPanel::ServerPanel(QWidget* parent)
       m_calls(new CallTableModel(this)),
       m_bindingsProxy(makeProxy(m_bindings, this)),
       m_callsProxy(makeProxy(m_calls, this)),
+      m_publications(new PublicationTableModel(this)),
+      m_publicationsProxy(makeProxy(m_publications, this)),
       m_summary(nullptr),
       m_bindingsView(nullptr),
-      m_callsView(nullptr) {
+      m_callsView(nullptr),
+      m_publicationsView(nullptr),
+      m_publicationsBox(nullptr) {
     setObjectName(QStringLiteral("serverPanel"));
     auto* body = new QWidget(this);
     auto* layout = new QVBoxLayout(body);
@@ -94,17 +98,26 @@ ServerPanel::ServerPanel(QWidget* parent)
     m_bindingsView->setObjectName(QStringLiteral("serverBindings"));
     m_callsView = makeTable(m_callsProxy, tr("Calls"), body);
     m_callsView->setObjectName(QStringLiteral("serverCalls"));
+    m_publicationsView = makeTable(m_publicationsProxy, tr("Publishing"), body);
+    m_publicationsView->setObjectName(QStringLiteral("serverPublications"));
 
     auto* split = new QSplitter(Qt::Horizontal, body);
     split->setChildrenCollapsible(false);
     split->addWidget(captioned(tr("&Bindings"), m_bindingsView, split));
     split->addWidget(captioned(tr("Live &calls"), m_callsView, split));
+    m_publicationsBox = captioned(tr("&Publishing"), m_publicationsView, split);
+    m_publicationsBox->setObjectName(QStringLiteral("serverPublishing"));
+    split->addWidget(m_publicationsBox);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
+    split->setStretchFactor(2, 3);
     layout->addWidget(split, 1);
     setWidget(body);
-    // Tab order follows reading order: the bindings, then the calls.
+    // Nothing to show until publishing is configured (or reports come).
+    m_publicationsBox->hide();
+    // Tab order follows reading order: the bindings, the calls, the publications.
     setTabOrder(m_bindingsView, m_callsView);
+    setTabOrder(m_callsView, m_publicationsView);
 
     // Addresses and names take the room there is (elided, in full in the tooltip); the
     // short columns fit their contents; no table scrolls sideways.
@@ -113,9 +126,13 @@ ServerPanel::ServerPanel(QWidget* parent)
                                 Mode::ResizeToContents, Mode::Stretch});
     fitColumns(m_callsView,
                {Mode::Stretch, Mode::Stretch, Mode::ResizeToContents, Mode::ResizeToContents});
+    fitColumns(m_publicationsView,
+               {Mode::Stretch, Mode::ResizeToContents, Mode::Stretch, Mode::ResizeToContents});
     m_bindingsView->sortByColumn(BindingTableModel::UserColumn, Qt::AscendingOrder);
     // The longest-waiting call first: it is the one that needs a look.
     m_callsView->sortByColumn(CallTableModel::SinceColumn, Qt::DescendingOrder);
+    // Failures first (then removals, then the rest), in the order they came.
+    m_publicationsView->sortByColumn(PublicationTableModel::ResultColumn, Qt::AscendingOrder);
 
     m_tick.setInterval(kTickMs);
     connect(&m_tick, &QTimer::timeout, this, &ServerPanel::refreshTimes);
@@ -134,7 +151,23 @@ ServerPanel::ServerPanel(QWidget* parent)
 void ServerPanel::setServerInfo(const QString& domain, const QStringList& listenAddresses) {
     m_domain = domain;
     m_listen = listenAddresses;
+    m_publications->setLocalDomain(domain);
     updateSummary();
+}
+
+void ServerPanel::setPublishing(const QString& target) {
+    m_publishTarget = target;
+    m_publicationsBox->setVisible(!target.isEmpty() || m_publications->rowCount() > 0);
+    updateSummary();
+}
+
+void ServerPanel::updatePublication(const PublicationUpdate& update) {
+    const int failingBefore = m_publications->failingEntities();
+    m_publications->update(update, m_now());
+    if (m_publicationsBox->isHidden()) m_publicationsBox->show();
+    // The summary counts failures; it needs no new text for every accepted state.
+    if (m_publications->failingEntities() != failingBefore || m_publications->rowCount() == 1)
+        updateSummary();
 }
 
 void ServerPanel::setBindings(const QList<BindingRow>& rows) {
@@ -170,6 +203,14 @@ void ServerPanel::updateSummary() {
     if (!m_domain.isEmpty()) parts << m_domain;
     if (!m_listen.isEmpty()) parts << m_listen.join(tr(", "));
     parts << counts;
+    if (!m_publishTarget.isEmpty() || m_publications->rowCount() > 0) {
+        QString publishing = m_publishTarget.isEmpty()
+                                 ? tr("publishing")
+                                 : tr("publishing to %1").arg(m_publishTarget);
+        if (const int failing = m_publications->failingEntities(); failing > 0)
+            publishing += tr(", ") + tr("%n failing", nullptr, failing);
+        parts << publishing;
+    }
     m_summary->setText(parts.join(tr(" — ")));
     m_summary->setAccessibleName(m_summary->text());
 }
