@@ -12,6 +12,10 @@ namespace {
 
 const QString kCmd = QStringLiteral("cmd");
 const QString kId = QStringLiteral("id");
+
+bool isSipUriText(const QString& text) {
+    return text.startsWith(QLatin1String("sip:")) || text.startsWith(QLatin1String("sips:"));
+}
 const QString kEvent = QStringLiteral("event");
 
 }  // namespace
@@ -79,6 +83,31 @@ ParsedCommand parseCommand(QByteArrayView line) {
                     return out;
                 }
                 *field = value.toString().trimmed();
+            }
+            // [publish] settings of the extension, as [monitor] writes them.
+            const QJsonValue identity = object.value(QStringLiteral("identity"));
+            if (!identity.isUndefined() && !identity.isNull()) {
+                if (!identity.isString() || !isSipUriText(identity.toString().trimmed())) {
+                    out.error = QStringLiteral("\"identity\" must be a sip: or sips: URI");
+                    return out;
+                }
+                out.extension.identity = identity.toString().trimmed();
+            }
+            const QJsonValue publishTo = object.value(QStringLiteral("publish_to"));
+            if (!publishTo.isUndefined() && !publishTo.isNull()) {
+                const QString wrong =
+                    QStringLiteral("\"publish_to\" must be an array of sip: or sips: URIs");
+                if (!publishTo.isArray()) {
+                    out.error = wrong;
+                    return out;
+                }
+                for (const QJsonValue& uri : publishTo.toArray()) {
+                    if (!uri.isString() || !isSipUriText(uri.toString().trimmed())) {
+                        out.error = wrong;
+                        return out;
+                    }
+                    out.extension.publishTo << uri.toString().trimmed();
+                }
             }
             out.kind = CommandKind::Monitor;
         } else {

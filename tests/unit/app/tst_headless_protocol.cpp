@@ -169,6 +169,17 @@ private slots:
         QCOMPARE(command.extension.name, QStringLiteral("Carol"));
         QCOMPARE(command.extension.group, QStringLiteral("Support"));
         QVERIFY(command.extension.uri.isEmpty());
+        QVERIFY(command.extension.identity.isEmpty());
+        QVERIFY(command.extension.publishTo.isEmpty());
+
+        const ParsedCommand publishing =
+            parseCommand(R"({"cmd":"monitor","extension":"205","identity":"sip:dave@example.com",)"
+                         R"("publish_to":["sip:205@a.example","sip:desk@b.example"]})");
+        QVERIFY2(publishing.kind == CommandKind::Monitor, qPrintable(publishing.error));
+        QCOMPARE(publishing.extension.identity, QStringLiteral("sip:dave@example.com"));
+        QCOMPARE(publishing.extension.publishTo,
+                 (QStringList{QStringLiteral("sip:205@a.example"),
+                              QStringLiteral("sip:desk@b.example")}));
     }
 
     void unmonitorAndSnapshotCommands() {
@@ -192,6 +203,15 @@ private slots:
         QTest::newRow("name not a string")
             << QByteArray(R"({"cmd":"monitor","extension":"201","name":5})")
             << "\"name\" must be a string";
+        QTest::newRow("identity not a SIP URI")
+            << QByteArray(R"({"cmd":"monitor","extension":"201","identity":"tel:+1"})")
+            << "\"identity\" must be a sip: or sips: URI";
+        QTest::newRow("publish_to not an array")
+            << QByteArray(R"({"cmd":"monitor","extension":"201","publish_to":"sip:a@b"})")
+            << "\"publish_to\" must be an array";
+        QTest::newRow("publish_to with a bad URI")
+            << QByteArray(R"({"cmd":"monitor","extension":"201","publish_to":["sip:a@b", 5]})")
+            << "\"publish_to\" must be an array";
     }
     void badMonitorCommands() {
         QFETCH(QByteArray, line);
