@@ -1,6 +1,7 @@
 #include "app/account_session.h"
 
 #include "app/subscription_bridge.h"
+#include "board/board_republisher.h"
 #include "board/console.h"
 #include "sip/message.h"
 #include "ua/subscription_set.h"
@@ -88,6 +89,7 @@ struct AccountSession::Core final : transport::TransportUser,
     ~Core() override {
         transactions.setServerUser(nullptr);
         if (bridge) bridge->detach();
+        republisher.reset();
         subscriptions.reset();
         bridge.reset();
         registration.reset();
@@ -199,6 +201,7 @@ struct AccountSession::Core final : transport::TransportUser,
     std::unique_ptr<ua::RegistrationClient> registration;
     std::unique_ptr<SubscriptionBridge> bridge;
     std::unique_ptr<ua::SubscriptionSet> subscriptions;
+    std::unique_ptr<board::BoardRepublisher> republisher;  // [publish] in client mode
     std::optional<transport::Endpoint> lastDestination;
     transport::ServerLocator::LookupId lookup = 0;
     base::TimerId stopTimer = base::kNoTimer;
@@ -308,6 +311,34 @@ void AccountSession::startSubscriptions() {
         m_core->transactions, m_core->timers, m_core->random, std::move(options), *m_core->bridge);
     m_core->bridge->attach(*m_core->subscriptions);
     qCDebug(lcApp) << "subscribing to" << m_board->monitoredCount() << "extension(s)";
+    startRepublishing();
+}
+
+void AccountSession::startRepublishing() {
+    const PublishConfig& publish = m_config.publish;
+    if (!publish.enabled || !m_board || m_core->republisher) return;
+    board::RepublisherOptions options;
+    options.server = transport::Endpoint{publish.transport, QHostAddress(publish.serverHost),
+                                         publish.serverPort};
+    options.profile = publish.profile;
+    options.expires = publish.lifetime != 0 ? publish.lifetime : publish.expires;
+    options.userAgent = QByteArrayLiteral("Switchboard/" SB_VERSION);
+    options.authUser = m_config.account.authUser.toUtf8();
+    options.password = m_config.account.password.toUtf8();
+    m_core->republisher = std::make_unique<board::BoardRepublisher>(
+        *m_board, m_core->transactions, m_core->timers, m_core->random, std::move(options));
+    m_core->republisher->setEventListener([this](const board::RepublishEvent& event) {
+        PublicationView view;
+        view.entity = event.entity;
+        view.state = event.kind == board::RepublishEvent::Kind::Published
+                         ? QStringLiteral("published")
+                         : QStringLiteral("failed");
+        view.dialogState = event.dialogState;
+        view.code = event.statusCode;
+        view.reason = event.reason;
+        emit publicationChanged(view);
+    });
+    m_core->republisher->start();
 }
 
 void AccountSession::locateRegistrar() {
@@ -353,6 +384,7 @@ void AccountSession::stop(base::Duration bound) {
         if (m_core->lookup != 0) m_core->locator.cancel(m_core->lookup);
         m_core->lookup = 0;
     }
+    if (m_core && m_core->republisher) m_core->republisher->stop();
     if (m_core && m_core->subscriptions) {
         // RFC 6665 §4.1.2.3: un-SUBSCRIBE everything first, while still registered.
         m_core->bridge->detach();

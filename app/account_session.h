@@ -75,6 +75,8 @@ private:
 
     void locateRegistrar();
     void startSubscriptions();
+    // [publish] in client mode: the board's extensions published to the presence server.
+    void startRepublishing();
     void stopRegistration(base::Duration bound);
     void registrationImpossible(const QString& reason);
     void report(RegistrationStatus status);

@@ -26,6 +26,8 @@ struct Target {
     // RFC 4235 §4.1.6.2 / RFC 3840: +sip.rendering="no" means the media is not rendered
     // at that side (the call is on hold there). Name compared case-insensitively.
     bool rendersMedia() const;
+
+    bool operator==(const Target&) const = default;
 };
 
 // <local> or <remote>: identity (with its display attribute) and target.
@@ -33,6 +35,8 @@ struct Participant {
     QString identity;  // URI text of <identity>
     QString display;   // its display attribute, may be empty
     std::optional<Target> target;
+
+    bool operator==(const Participant&) const = default;
 };
 
 // One <dialog> element. call-id and tags are opaque tokens (RFC 4235 §4.1.1): kept as
@@ -49,6 +53,8 @@ struct DialogInfo {
     std::optional<qint64> durationSeconds;  // <duration>
     Participant local;
     Participant remote;
+
+    bool operator==(const DialogInfo&) const = default;
 };
 
 // One dialog-info document (RFC 4235 §4.1).
