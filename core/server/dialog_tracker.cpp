@@ -60,9 +60,12 @@ QByteArray tagOf(const Result<sip::NameAddr>& nameAddr) {
 }
 
 // The first Contact of a message (RFC 3261 §12.1.1 / §12.1.2: the remote target).
+// The remote target: the Contact when the message has exactly one (RFC 3261 §12.1: a
+// dialog has one remote target); with several it is not known which one, as
+// pua_dialoginfo decides too.
 std::optional<Target> contactTarget(const sip::Message& message) {
     const auto contacts = message.contacts();
-    if (!contacts || contacts->star || contacts->entries.empty()) return std::nullopt;
+    if (!contacts || contacts->star || contacts->entries.size() != 1) return std::nullopt;
     Target target;
     target.uri = QString::fromUtf8(contacts->entries.front().uriText);
     if (target.uri.isEmpty()) return std::nullopt;

@@ -210,6 +210,22 @@ private slots:
         QCOMPARE(reports.back().state, DialogState::Confirmed);
     }
 
+    // A 1xx with several Contacts names no one remote target: the callee's target is
+    // left out rather than guessed (pua_dialoginfo does the same).
+    void calleeTargetOnlyFromASingleContact() {
+        Fixture f;
+        const sip::Message inv = invite();
+        f.start(1, inv);
+        f.tracker.onBranchStarted(1, 10, "sip:202@127.0.0.1:5080");
+        f.tracker.onBranchResponse(
+            1, 10, response(inv, 180, "to202", "<sip:202@127.0.0.1:5080>, <sip:202@10.0.0.2>"));
+        QCOMPARE(f.callee().state, DialogState::Early);
+        QVERIFY(!f.callee().local.target);
+        f.tracker.onBranchResponse(1, 10, response(inv, 180, "to202", "<sip:202@127.0.0.1:5080>"));
+        QVERIFY(f.callee().local.target);
+        QCOMPARE(f.callee().local.target->uri, QStringLiteral("sip:202@127.0.0.1:5080"));
+    }
+
     void basicCallBothSides() {
         Fixture f;
         const sip::Message inv = invite();
