@@ -79,8 +79,10 @@ public:
         }
     }
 
-    void startDocument() {
-        if (m_ok) check(xmlTextWriterStartDocument(m_writer.get(), "1.0", "UTF-8", nullptr));
+    void startDocument(bool declareEncoding) {
+        if (m_ok)
+            check(xmlTextWriterStartDocument(m_writer.get(), "1.0",
+                                             declareEncoding ? "UTF-8" : nullptr, nullptr));
     }
     void start(const char* name) {
         if (m_ok) check(xmlTextWriterStartElement(m_writer.get(), xml(name)));
@@ -131,8 +133,8 @@ void writeParticipant(Writer& out, const char* name, const Participant& particip
     }
     if (hasTarget) {
         out.start("target");
-        out.attribute("uri", xmlText(participant.target->uri));
         if (options.displayOnTarget) out.attributeIfSet("display", participant.display);
+        out.attribute("uri", xmlText(participant.target->uri));
         for (const auto& [pname, pval] : participant.target->params) {
             if (pname.isEmpty()) continue;
             out.start("param");
@@ -185,7 +187,7 @@ void writeDialog(Writer& out, const DialogInfo& dialog, const WriteOptions& opti
 QByteArray writeDocument(const Document& document, const WriteOptions& options) {
     initialiseXml();
     Writer out;
-    out.startDocument();
+    out.startDocument(options.declareEncoding);
     out.start("dialog-info");
     out.attribute("xmlns", kDialogInfoNs);
     out.attribute("version", QByteArray::number(document.version.value_or(0)));

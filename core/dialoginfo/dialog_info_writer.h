@@ -9,6 +9,10 @@ namespace sb::dialoginfo {
 // How a document is written. The defaults give RFC 4235 §4.4 schema-valid documents;
 // the switches reproduce what some servers write for the phones that expect it.
 struct WriteOptions {
+    // `<?xml version="1.0" encoding="UTF-8"?>`; off, `<?xml version="1.0"?>` as Kamailio's
+    // pua_dialoginfo writes it (libxml2's xmlDocDumpFormatMemory of a document without an
+    // encoding). Both are UTF-8 (XML 1.0 §4.3.3).
+    bool declareEncoding = true;
     // <remote> before <local> inside <dialog>, as Kamailio's pua_dialoginfo writes them.
     // The RFC 4235 schema orders <local> first, so this leaves the schema behind.
     bool remoteBeforeLocal = false;
@@ -18,8 +22,9 @@ struct WriteOptions {
     // The event and code attributes of <state> (RFC 4235 §4.1.2). Off, <state> carries
     // only the state name.
     bool includeEventAndCode = true;
-    // The display name as an attribute of <target> instead of <identity>, as Kamailio's
-    // pua_dialoginfo writes it with attribute_display. Outside the RFC 4235 schema.
+    // The display name as an attribute of <target> instead of <identity>, before its uri
+    // attribute, as Kamailio's pua_dialoginfo writes it with attribute_display. Outside
+    // the RFC 4235 schema.
     bool displayOnTarget = false;
 };
 
@@ -35,6 +40,7 @@ struct WriteOptions {
 //       <duration>s</duration>                             (when set)
 //       <local>  <identity display="..">uri</identity>
 //                <target uri=".."><param pname=".." pval=".."/></target> </local>
+//                (with displayOnTarget: <identity>uri</identity> <target display=".." uri="..">)
 //       <remote> the same </remote>
 //     </dialog>
 //   </dialog-info>

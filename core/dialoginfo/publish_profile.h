@@ -13,12 +13,22 @@ namespace sb::dialoginfo {
 // server and for client mode; the options that need the INVITE itself (callee_trying,
 // which_calls, callee_entity, ...) act before this, where the call is seen.
 struct PublishProfile {
-    // rfc4235: the RFC's document. kamailio: what pua_dialoginfo writes, as watchers see
-    // it — "Trying" capitalised, no "proceeding" (early instead), no event or code,
-    // <remote> before <local>, version 0, tags only while early, display on <target>.
+    // rfc4235: the RFC's document. kamailio: what pua_dialoginfo (Kamailio 5.6) writes,
+    // byte for byte, as tests/integration/publish_equivalence checks against a real one:
+    // `<?xml version="1.0"?>` (no encoding), "Trying" capitalised, no "proceeding" (early
+    // instead), no event or code, <remote> before <local>, version 0, tags only while
+    // the dialog rings, and the targets of pua_dialoginfo's callbacks:
+    //   Trying               both targets are the identities (no Contact is used)
+    //   early (ringing)      the Contacts: the caller's INVITE's, the callee's 1xx's
+    //   confirmed/terminated the caller's Contact; the callee's target is its identity
+    // (a missing Contact is the identity too; target params are not written). With
+    // caller_confirmed, the caller's "confirmed" while ringing is the ringing document.
     enum class Compat { Rfc4235, Kamailio };
     // Where a display name goes: on <identity> (RFC 4235 §4.1.6.1), on <target> (as
-    // pua_dialoginfo's attribute_display; always so under compat = kamailio), or nowhere.
+    // pua_dialoginfo's attribute_display), or nowhere. Under compat = kamailio only
+    // `target` writes one, and as attribute_display = 1 does: display="<user part of the
+    // target URI>" before uri; `identity` (the default, as attribute_display's default 0)
+    // and `off` write none, since pua_dialoginfo never puts a display on <identity>.
     enum class DisplayNames { Identity, Target, Off };
     // rising: the version counts up per publication (RFC 4235 §4.1); zero: always 0
     // (pua's dlginfo_increase_version off).
