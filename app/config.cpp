@@ -482,6 +482,33 @@ void readPublish(QSettings& settings, Config& config, Problems& problems) {
         publish.profile.version = *version;
 }
 
+// Client mode republishes the board's documents: the [publish] rules that read the
+// INVITE cannot apply there. Set anyway, they are named rather than silently ignored.
+void warnServerOnlyPublishKeys(Config& config) {
+    const PublishConfig& publish = config.publish;
+    const PublishConfig defaults;
+    QStringList keys;
+    if (publish.whichCalls != defaults.whichCalls) keys << QStringLiteral("which_calls");
+    if (!publish.markHeader.isEmpty()) keys << QStringLiteral("mark_header");
+    if (publish.calleeEntity != defaults.calleeEntity) keys << QStringLiteral("callee_entity");
+    if (!publish.skipCaller.isEmpty()) keys << QStringLiteral("skip_caller");
+    if (!publish.skipCallee.isEmpty()) keys << QStringLiteral("skip_callee");
+    if (!publish.callerEntityWhenSkipped.isEmpty())
+        keys << QStringLiteral("caller_entity_when_skipped");
+    if (!publish.calleeEntityWhenSkipped.isEmpty())
+        keys << QStringLiteral("callee_entity_when_skipped");
+    if (publish.calleeTrying != defaults.calleeTrying) keys << QStringLiteral("callee_trying");
+    if (publish.publishInDialog != defaults.publishInDialog)
+        keys << QStringLiteral("publish_in_dialog");
+    if (publish.dialogId != defaults.dialogId) keys << QStringLiteral("dialog_id");
+    for (const QString& key : keys) {
+        config.warnings << QStringLiteral(
+                               "[publish] %1: applies to the built-in server only (it reads the "
+                               "INVITE); not used in client mode")
+                               .arg(key);
+    }
+}
+
 void readAccount(QSettings& settings, Config& config, Problems& problems) {
     const QString s = QStringLiteral("account");
     AccountConfig& account = config.account;
@@ -705,6 +732,7 @@ Result<Config> parseConfig(QSettings& settings) {
             config.subscriptions.domain = QString::fromUtf8(uri->host);
     }
 
+    if (!config.server.enabled && config.publish.enabled) warnServerOnlyPublishKeys(config);
     if (problems.isEmpty() && config.server.enabled) {
         if (config.sip.listen.empty()) config.sip.listen = defaultConfig().sip.listen;
         // The board's extensions are the server's users: sip:<number>@<primary domain>.

@@ -253,6 +253,24 @@ private slots:
         QVERIFY2(text.contains(expected), qPrintable(text));
     }
 
+    // Client mode republishes documents: the rules that read the INVITE are named as
+    // not used there; the built-in server uses them without a word.
+    void serverOnlyPublishKeysInClientMode() {
+        const QByteArray publish =
+            "[publish]\nenabled = true\nserver = 127.0.0.1:5080\nskip_caller = 201\n"
+            "callee_entity = request-uri\ncompat = kamailio\n";
+        const auto client = load("[account]\naor = sip:200@pbx.example\n" + publish);
+        QVERIFY2(client, qPrintable(client ? QString() : client.error().reason));
+        QCOMPARE(client->warnings.size(), 2);
+        QVERIFY(client->warnings.join(QLatin1Char('\n')).contains(QStringLiteral("skip_caller")));
+        QVERIFY(
+            client->warnings.join(QLatin1Char('\n'))
+                .contains(QStringLiteral("callee_entity: applies to the built-in server only")));
+        const auto server = load("[server]\n" + publish);
+        QVERIFY(server);
+        QVERIFY2(server->warnings.isEmpty(), qPrintable(server->warnings.join(QLatin1Char('\n'))));
+    }
+
     void publishSection() {
         // Off by default, with pua_dialoginfo's defaults.
         const auto none = load("[server]\n");
