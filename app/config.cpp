@@ -54,16 +54,9 @@ std::optional<transport::Protocol> protocolOf(const QString& name) {
     return std::nullopt;
 }
 
+// "udp", "tcp", "tls" as the configuration writes them.
 QString protocolText(transport::Protocol protocol) {
-    switch (protocol) {
-        case transport::Protocol::Udp:
-            return QStringLiteral("udp");
-        case transport::Protocol::Tcp:
-            return QStringLiteral("tcp");
-        case transport::Protocol::Tls:
-            return QStringLiteral("tls");
-    }
-    return {};
+    return QString::fromLatin1(transport::protocolName(protocol)).toLower();
 }
 
 // "host", "host:port", "[v6]" or "[v6]:port". Port 0 when absent.

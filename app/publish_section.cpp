@@ -23,16 +23,9 @@ QString boolText(bool value) {
     return value ? QStringLiteral("true") : QStringLiteral("false");
 }
 
+// "udp", "tcp", "tls" as the configuration writes them.
 QString transportText(transport::Protocol protocol) {
-    switch (protocol) {
-        case transport::Protocol::Udp:
-            return QStringLiteral("udp");
-        case transport::Protocol::Tcp:
-            return QStringLiteral("tcp");
-        case transport::Protocol::Tls:
-            return QStringLiteral("tls");
-    }
-    return {};
+    return QString::fromLatin1(transport::protocolName(protocol)).toLower();
 }
 
 QString serverText(const PublishConfig& config) {
