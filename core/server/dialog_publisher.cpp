@@ -320,7 +320,11 @@ void DialogPublisher::forget(const Key& key) {
     auto found = m_publications.find(key);
     if (found == m_publications.end()) return;
     m_timers.cancel(found->second->forgetTimer);
+    // An end that the server accepted has run out there now: the publication is gone.
+    const bool ranOut = found->second->ended && found->second->accepted == DialogState::Terminated;
+    std::unique_ptr<Publication> gone = std::move(found->second);
     m_publications.erase(found);
+    if (ranOut) report(*gone, PublicationEvent::Kind::Removed, 0, QStringLiteral("expired"));
 }
 
 }  // namespace sb::server

@@ -61,7 +61,8 @@ struct PublicationEvent {
     Kind kind = Kind::Published;
     QString entity;
     QString dialogId;
-    // Published: the state the server now holds; Failed: the state being tried.
+    // Published: the state the server now holds; Failed: the state being tried;
+    // Removed: the state it held (an end that ran out there has reason "expired").
     dialoginfo::DialogState state = dialoginfo::DialogState::Trying;
     int statusCode = 0;
     QString reason;

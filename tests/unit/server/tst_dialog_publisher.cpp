@@ -197,6 +197,10 @@ private slots:
         w.clock.advance(10s);
         QCOMPARE(w.publishes().size(), std::size_t(2));
         QCOMPARE(w.publisher->publicationCount(), std::size_t(0));
+        // Said once it is gone, so that a status view does not keep showing the end.
+        QCOMPARE(w.events.back().kind, server::PublicationEvent::Kind::Removed);
+        QCOMPARE(w.events.back().state, DialogState::Terminated);
+        QCOMPARE(w.events.back().reason, QStringLiteral("expired"));
     }
 
     void aCallThatEndsBeforeItIsShownPublishesNothing() {
