@@ -188,6 +188,9 @@ QByteArray serverSecret(const QString& path, base::Random& random) {
     return secret;
 }
 
+// A publication state file larger than this is not read (a few thousand calls' worth).
+constexpr qint64 kMaxPublicationState = 16 * 1024 * 1024;
+
 }  // namespace
 
 // The server's objects in construction order; destroyed in reverse.
@@ -328,6 +331,28 @@ Result<void> ServerSession::open() {
         publisher->setEventListener([this](const server::PublicationEvent& event) {
             emit publicationChanged(publicationView(event));
         });
+        // What the presence server holds survives a restart: taken up now, saved when
+        // it changes (at most once a second) and when the session ends.
+        const QString statePath =
+            QFileInfo(bindingsPath()).dir().filePath(QStringLiteral("publications.json"));
+        if (QFile file(statePath); file.open(QIODevice::ReadOnly)) {
+            const int restored = publisher->restoreState(file.read(kMaxPublicationState),
+                                                         QDateTime::currentMSecsSinceEpoch());
+            if (restored > 0)
+                qCInfo(lcApp).noquote() << QStringLiteral(
+                                               "%1 publication(s) of before the restart published "
+                                               "terminated")
+                                               .arg(restored);
+        }
+        m_publicationStatePath = statePath;
+        publisher->setStateChangedListener([this] {
+            if (m_publicationSavePending) return;
+            m_publicationSavePending = true;
+            QTimer::singleShot(1000, this, [this] {
+                m_publicationSavePending = false;
+                savePublicationState();
+            });
+        });
     }
 
     if (m_board) {
@@ -354,6 +379,20 @@ Result<void> ServerSession::open() {
                 &ServerSession::syncPublishDirectory, Qt::UniqueConnection);
     }
     return {};
+}
+
+void ServerSession::savePublicationState() {
+    if (!m_core || !m_core->publisher || m_publicationStatePath.isEmpty()) return;
+    QDir().mkpath(QFileInfo(m_publicationStatePath).absolutePath());
+    QSaveFile file(m_publicationStatePath);
+    const QByteArray state = m_core->publisher->saveState(QDateTime::currentMSecsSinceEpoch());
+    if (!file.open(QIODevice::WriteOnly) || file.write(state) != state.size() || !file.commit()) {
+        qCWarning(lcApp).noquote()
+            << QStringLiteral(
+                   "cannot write %1: %2; publications will not be taken up after a "
+                   "restart")
+                   .arg(m_publicationStatePath, file.errorString());
+    }
 }
 
 void ServerSession::syncPublishDirectory() {
@@ -461,6 +500,7 @@ void ServerSession::stop(base::Duration bound) {
     // Watchers learn that their subscriptions end (terminated NOTIFY); the bindings are
     // saved. The NOTIFYs leave at once; a short grace lets TCP queues drain.
     m_core->server->shutdown();
+    savePublicationState();
     const base::Duration grace = std::min(bound, base::Duration(300));
     QTimer::singleShot(grace, this, [this] { emit stopped(); });
 }

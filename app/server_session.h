@@ -80,6 +80,8 @@ private:
     void reportBindings(const QString& user);
     // Hands the board directory's publishing settings to the publisher.
     void syncPublishDirectory();
+    // Writes the publisher's state atomically beside the bindings file.
+    void savePublicationState();
     QDateTime wallTime(base::TimePoint time) const;
 
     Config m_config;
@@ -91,6 +93,8 @@ private:
     RegistrationStatus m_status;
     bool m_stopping = false;
     bool m_callsChangePending = false;
+    QString m_publicationStatePath;
+    bool m_publicationSavePending = false;
 };
 
 }  // namespace sb::app

@@ -1,5 +1,9 @@
 #include "server/dialog_publisher.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
 #include <algorithm>
 #include <array>
 #include <deque>
@@ -19,6 +23,10 @@ namespace {
 // anyway: Timer F (64*T1) of its PUBLISH.
 constexpr base::Duration kEndDelivery = std::chrono::seconds(32);
 
+// Publications taken up after a restart belong to no tracked call: their call ids have
+// this bit, which the tracker's never do (they count from 1).
+constexpr CallId kRestoredCallBit = CallId(1) << 63;
+
 // Sides are indexed as in CallPublishPlan: the caller 0, the callee 1.
 constexpr int kCallee = 1;
 int sideIndex(Direction direction) {
@@ -36,6 +44,9 @@ struct DialogPublisher::Publication {
     DialogState accepted = DialogState::Trying;  // the state the server holds
     quint64 nextVersion = 0;
     bool ended = false;
+    QByteArray acceptedBody;  // the document the server holds (for a restart)
+    std::deque<std::pair<quint64, QByteArray>> handedBodies;
+    base::TimePoint expiresAt{};  // when the server lets what it holds run out
     base::TimerId forgetTimer = base::kNoTimer;
     std::unique_ptr<Handler> handler;
     std::unique_ptr<ua::PublicationClient> client;
@@ -66,6 +77,14 @@ public:
                 publication->accepted = publication->handed.front().second;
             publication->handed.pop_front();
         }
+        while (!publication->handedBodies.empty() &&
+               publication->handedBodies.front().first <= accepted) {
+            if (publication->handedBodies.front().first == accepted)
+                publication->acceptedBody = std::move(publication->handedBodies.front().second);
+            publication->handedBodies.pop_front();
+        }
+        publication->expiresAt = m_owner.m_timers.now() + std::chrono::seconds(expires);
+        if (m_owner.m_stateChanged) m_owner.m_stateChanged();
         m_owner.report(*publication, PublicationEvent::Kind::Published, 200, {});
         // The end is at the server; it lets it run out, and so do we (never from inside
         // this callback: the client that calls it would be destroyed).
@@ -274,6 +293,7 @@ void DialogPublisher::send(Publication& publication, DialogInfo dialog, bool for
     publication.ended = ended;
     const QByteArray body =
         dialoginfo::writeDocument(document, dialoginfo::writeOptionsFor(m_options.profile));
+    publication.handedBodies.emplace_back(publication.nextVersion, body);
     if (ended) {
         publication.client->publish(body, m_options.endedExpires, false);
         // Forgotten when its expiry has run out at the server (onPublished sets that
@@ -291,6 +311,64 @@ void DialogPublisher::end(Publication& publication) {
     dialog.stateEvent.clear();
     dialog.stateCode = 0;
     send(publication, std::move(dialog), false);
+}
+
+QByteArray DialogPublisher::saveState(qint64 wallNow) const {
+    QJsonArray saved;
+    const base::TimePoint now = m_timers.now();
+    for (const auto& [key, publication] : m_publications) {
+        const QByteArray& etag = publication->client->etag();
+        if (etag.isEmpty() || publication->acceptedBody.isEmpty() || publication->expiresAt <= now)
+            continue;
+        const qint64 left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(publication->expiresAt - now)
+                .count();
+        saved.append(QJsonObject{
+            {QStringLiteral("entity"), key.entity},
+            {QStringLiteral("side"), key.side},
+            {QStringLiteral("dialog"), publication->dialogId},
+            {QStringLiteral("etag"), QString::fromUtf8(etag)},
+            {QStringLiteral("expires_at"), wallNow + left},
+            {QStringLiteral("version"), qint64(publication->nextVersion)},
+            {QStringLiteral("ended"), publication->ended},
+            {QStringLiteral("document"), QString::fromUtf8(publication->acceptedBody)}});
+    }
+    return QJsonDocument(QJsonObject{{QStringLiteral("publications"), saved}}).toJson();
+}
+
+int DialogPublisher::restoreState(QByteArrayView saved, qint64 wallNow) {
+    QJsonParseError error{};
+    const QJsonDocument json = QJsonDocument::fromJson(saved.toByteArray(), &error);
+    if (error.error != QJsonParseError::NoError || !json.isObject()) return 0;
+    int restored = 0;
+    for (const QJsonValue& value : json.object().value(QStringLiteral("publications")).toArray()) {
+        const QJsonObject o = value.toObject();
+        const QString entity = o.value(QStringLiteral("entity")).toString();
+        const QByteArray etag = o.value(QStringLiteral("etag")).toString().toUtf8();
+        const qint64 leftMs = qint64(o.value(QStringLiteral("expires_at")).toDouble()) - wallNow;
+        // Run out meanwhile (or damaged): the server holds nothing of it any more.
+        if (entity.isEmpty() || etag.isEmpty() || leftMs < 1000) continue;
+        const auto document =
+            dialoginfo::parseDocument(o.value(QStringLiteral("document")).toString().toUtf8());
+        if (!document || document->dialogs.size() != 1) continue;
+        const Key key{kRestoredCallBit | m_nextRestoredCall++,
+                      o.value(QStringLiteral("side")).toInt() == kCallee ? kCallee : 0, entity};
+        Publication* publication = create(key, document->dialogs.front());
+        if (!publication) continue;
+        publication->dialogId = o.value(QStringLiteral("dialog")).toString();
+        publication->nextVersion = quint64(o.value(QStringLiteral("version")).toDouble());
+        publication->published = document->dialogs.front();
+        publication->client->resume(etag, quint32(std::min<qint64>(leftMs / 1000, 0xffffffff)));
+        ++restored;
+        if (o.value(QStringLiteral("ended")).toBool()) {
+            // Its end is at the server already: it runs out there.
+            publication->ended = true;
+            forgetLater(*publication, std::chrono::milliseconds(leftMs));
+            continue;
+        }
+        end(*publication);
+    }
+    return restored;
 }
 
 void DialogPublisher::report(const Publication& publication, PublicationEvent::Kind kind,
@@ -324,6 +402,7 @@ void DialogPublisher::forget(const Key& key) {
     const bool ranOut = found->second->ended && found->second->accepted == DialogState::Terminated;
     std::unique_ptr<Publication> gone = std::move(found->second);
     m_publications.erase(found);
+    if (m_stateChanged) m_stateChanged();
     if (ranOut) report(*gone, PublicationEvent::Kind::Removed, 0, QStringLiteral("expired"));
 }
 

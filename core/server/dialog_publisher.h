@@ -96,6 +96,21 @@ public:
     // The whole directory at once: users missing from `entries` lose theirs.
     void setDirectory(const QHash<QString, PublishDirectoryEntry>& entries);
 
+    // Publishing state across a restart (replacing pua_dialoginfo's pubruri_*_dlg_var):
+    // what every publication the server holds needs to be taken up again — entity,
+    // dialog id, SIP-ETag, when it runs out, its last document — as JSON, for an atomic
+    // file write. `wallNow` (UTC, ms since the epoch) dates the expiries.
+    QByteArray saveState(qint64 wallNow) const;
+    // After a restart: every saved publication still held by the server is taken up
+    // under its ETag and dialog id and published terminated (the calls of before the
+    // restart are not tracked any more, so no watcher keeps a stuck lamp), then let run
+    // out. Returns how many were restored; a damaged state restores none.
+    int restoreState(QByteArrayView saved, qint64 wallNow);
+    // Called after every change of what saveState() would write (debounce it).
+    void setStateChangedListener(std::function<void()> listener) {
+        m_stateChanged = std::move(listener);
+    }
+
     void setEventListener(std::function<void(const PublicationEvent&)> listener) {
         m_eventListener = std::move(listener);
     }
@@ -140,6 +155,8 @@ private:
     QHash<QString, PublishDirectoryEntry> m_directory;
     quint64 m_nextCounter = 1;
     std::function<void(const PublicationEvent&)> m_eventListener;
+    std::function<void()> m_stateChanged;
+    quint64 m_nextRestoredCall = 1;  // restored publications get call ids of their own
 };
 
 }  // namespace sb::server

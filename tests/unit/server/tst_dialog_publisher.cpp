@@ -387,6 +387,38 @@ private slots:
         QCOMPARE(uris, (QStringList{first, third, QStringLiteral("sip:201@switchboard.local")}));
     }
 
+    // A restart: what the server holds is taken up under its ETag and dialog id and
+    // published terminated (the calls of before are not tracked any more); a saved
+    // publication that ran out meanwhile, or a damaged file, restores nothing.
+    void aRestartEndsWhatTheServerStillHolds() {
+        World before;
+        before.feed(side(1, Direction::Recipient, DialogState::Confirmed, QStringLiteral("202")));
+        before.ok(before.publishes().back(), 600);
+        const QString dialogId = before.bodyOf(before.publishes().back()).dialogs.front().id;
+        const qint64 wall = 1'800'000'000'000;
+        const QByteArray saved = before.publisher->saveState(wall);
+
+        World after;
+        QCOMPARE(after.publisher->restoreState(saved, wall + 60'000), 1);
+        after.clock.advance(0ms);
+        QCOMPARE(after.publishes().size(), std::size_t(1));
+        const test::SentMessage end = after.publishes().front();
+        QCOMPARE(end.message.requestUri(), QByteArrayView("sip:202@switchboard.local"));
+        QCOMPARE(end.message.header(HeaderId::SipIfMatch), QByteArrayView("e1"));
+        QCOMPARE(end.message.expires(), std::optional<quint32>(10));
+        const dialoginfo::Document document = after.bodyOf(end);
+        QCOMPARE(document.dialogs.front().id, dialogId);
+        QCOMPARE(document.dialogs.front().state, DialogState::Terminated);
+        QCOMPARE(document.version, std::optional<quint64>(1));  // after the saved one
+
+        World late;
+        QCOMPARE(late.publisher->restoreState(saved, wall + 600'000), 0);
+        QCOMPARE(late.publisher->restoreState("{not json", wall), 0);
+        QCOMPARE(late.publisher->restoreState(QByteArray(), wall), 0);
+        late.clock.advance(0ms);
+        QVERIFY(late.publishes().empty());
+    }
+
     void outcomesAreReported() {
         World w;
         w.feed(side(1, Direction::Initiator, DialogState::Early, QStringLiteral("201")));
