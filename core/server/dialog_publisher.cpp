@@ -59,8 +59,10 @@ struct DialogPublisher::Call {
     CallPublishPlan plan;
     std::array<QString, 2> user;
     std::array<std::optional<DialogInfo>, 2> last;
-    QString dialogIdStyleCallId;      // the Call-ID, for DialogId::CallId
     std::array<QString, 2> dialogId;  // per side, the same for every entity it goes to
+    // Per side, the entities it has been published to (so that a change of publish_to
+    // finds them without a walk over every publication).
+    std::array<QStringList, 2> publishedTo;
 };
 
 // Routes one client's reports to the publisher with the publication they are about.
@@ -217,13 +219,13 @@ void DialogPublisher::apply(Call& call, int side, bool force) {
     const bool ended = dialog.state == DialogState::Terminated;
     const QStringList entities = entitiesOf(call, side);
     // Entities the side no longer goes to (publish_to changed): their dialog ends there.
-    std::vector<Key> gone;
-    for (const auto& [key, publication] : m_publications) {
-        if (key.call == call.id && key.side == side && !entities.contains(key.entity))
-            gone.push_back(key);
+    QStringList& publishedTo = call.publishedTo[std::size_t(side)];
+    for (qsizetype i = publishedTo.size() - 1; i >= 0; --i) {
+        if (entities.contains(publishedTo.at(i))) continue;
+        const auto found = m_publications.find(Key{call.id, side, publishedTo.at(i)});
+        if (found != m_publications.end()) end(*found->second);
+        publishedTo.removeAt(i);
     }
-    for (const Key& key : gone)
-        end(*m_publications.at(key));
 
     for (const QString& entity : entities) {
         const Key key{call.id, side, entity};
@@ -235,6 +237,7 @@ void DialogPublisher::apply(Call& call, int side, bool force) {
                 continue;
             publication = create(key, dialog);
             if (!publication) continue;
+            publishedTo.append(entity);
         }
         if (!call.dialogId[std::size_t(side)].isEmpty())
             publication->dialogId = call.dialogId[std::size_t(side)];
