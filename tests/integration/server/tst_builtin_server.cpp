@@ -28,11 +28,17 @@
 #include "dialog_info_schema.h"
 #include "free_port.h"
 #include "kamailio_instance.h"
+#include "logged_message.h"
 #include "sipp_process.h"
 #include "switchboard_process.h"
+#include "verify.h"
 
 using namespace std::chrono_literals;
 using sb::Result;
+using sb::itest::countResponses;
+using sb::itest::errorOf;
+using sb::itest::LoggedMessage;
+using sb::itest::loggedMessages;
 using sb::itest::SippProcess;
 using sb::itest::SwitchboardProcess;
 
@@ -58,64 +64,10 @@ QString compact(const QJsonObject& o) {
     return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
 }
 
-QString errorOf(const Result<void>& result) {
-    return result ? QString() : result.error().reason;
-}
-
 // sipp's arguments that answer a challenge as `user` (its digest uri: the domain).
 QStringList credentials(const QString& user, const QString& password) {
     return {QStringLiteral("-au"),       user,   QStringLiteral("-ap"), password,
             QStringLiteral("-auth_uri"), kDomain};
-}
-
-// One message of sipp's -trace_msg log: entries are separated by a dashed line with
-// the time, then "UDP message received [N] bytes :" or "UDP message sent (N bytes):",
-// an empty line and the message.
-struct LoggedMessage {
-    bool received = false;
-    QString text;  // line breaks as LF
-
-    QString startLine() const { return text.section(QLatin1Char('\n'), 0, 0).trimmed(); }
-    QString head() const { return text.section(QStringLiteral("\n\n"), 0, 0); }
-    QString body() const {
-        const qsizetype end = text.indexOf(QStringLiteral("\n\n"));
-        return end < 0 ? QString() : text.mid(end + 2).trimmed();
-    }
-    // The first value of a header field (full names only: the server writes them).
-    QString header(const QString& name) const {
-        const QRegularExpression re(
-            QStringLiteral("^%1[ \\t]*:[ \\t]*(.*)$").arg(QRegularExpression::escape(name)),
-            QRegularExpression::CaseInsensitiveOption | QRegularExpression::MultilineOption);
-        const QRegularExpressionMatch match = re.match(head());
-        return match.hasMatch() ? match.captured(1).trimmed() : QString();
-    }
-};
-
-std::vector<LoggedMessage> loggedMessages(const SippProcess& sipp) {
-    std::vector<LoggedMessage> out;
-    QString log = sipp.messages();
-    log.replace(QStringLiteral("\r\n"), QStringLiteral("\n"));
-    static const QRegularExpression entry(
-        QStringLiteral("^(UDP|TCP) message (received|sent) [^\\n]*\\n\\n"),
-        QRegularExpression::MultilineOption);
-    QRegularExpressionMatchIterator it = entry.globalMatch(log);
-    std::vector<std::pair<QRegularExpressionMatch, qsizetype>> starts;
-    while (it.hasNext()) {
-        const QRegularExpressionMatch match = it.next();
-        starts.emplace_back(match, match.capturedEnd());
-    }
-    for (std::size_t i = 0; i < starts.size(); ++i) {
-        const qsizetype begin = starts[i].second;
-        qsizetype end = i + 1 < starts.size() ? starts[i + 1].first.capturedStart() : log.size();
-        // The separator line of the next entry is not part of this message.
-        const qsizetype dashes = log.lastIndexOf(QStringLiteral("\n-----"), end);
-        if (dashes > begin) end = dashes;
-        LoggedMessage message;
-        message.received = starts[i].first.captured(2) == QLatin1String("received");
-        message.text = log.mid(begin, end - begin).trimmed();
-        out.push_back(message);
-    }
-    return out;
 }
 
 // A request written by hand, as a broken or hostile client sends it: the lines of the
@@ -209,18 +161,6 @@ bool waitForClose(QTcpSocket& socket, QByteArray& received, std::chrono::millise
 }
 
 }  // namespace
-
-// QVERIFY2 of Qt 6.4 builds its message even when the check passes, and cuts it at
-// 1 KiB: this one builds it only on failure and logs all of it (events, SIP traces).
-#define SB_VERIFY(condition, explanation)                                                 \
-    do {                                                                                  \
-        if (!(condition)) {                                                               \
-            const QString why = (explanation);                                            \
-            qWarning().noquote() << why;                                                  \
-            QFAIL(qPrintable(QStringLiteral(#condition " (details in the log above): ") + \
-                             why.left(400)));                                             \
-        }                                                                                 \
-    } while (false)
 
 class TstBuiltinServer : public QObject {
     Q_OBJECT
@@ -365,11 +305,9 @@ private:
     // trace: "<time> SENT|RECV <transport> <from> -> <to>", the message, "----").
     int sentRequests(const QString& method, const QString& callId) const {
         int found = 0;
-        for (const QString& entry : m_switchboard.sipTrace().split(QStringLiteral("\n----\n"))) {
-            const QString headline = entry.section(QLatin1Char('\n'), 0, 0);
-            const QString message = entry.section(QLatin1Char('\n'), 1);
-            if (headline.contains(QStringLiteral(" SENT ")) &&
-                message.startsWith(method + QLatin1Char(' ')) && message.contains(callId))
+        for (const LoggedMessage& m : sb::itest::sipTraceMessages(m_switchboard.sipTrace())) {
+            if (!m.received && m.startLine().startsWith(method + QLatin1Char(' ')) &&
+                m.text.contains(callId))
                 ++found;
         }
         return found;
@@ -475,17 +413,6 @@ private:
                                              QStringLiteral("-d"),     QStringLiteral("8000")} +
                                  auth;
         return sipp.start(options);
-    }
-
-    // How many responses with `status` to requests of `method` (their CSeq) sipp received.
-    static int countResponses(const SippProcess& sipp, int status, const QString& method) {
-        int found = 0;
-        for (const LoggedMessage& m : loggedMessages(sipp)) {
-            if (m.received && m.startLine().startsWith(QStringLiteral("SIP/2.0 %1 ").arg(status)) &&
-                m.header(QStringLiteral("CSeq")).endsWith(method))
-                ++found;
-        }
-        return found;
     }
 
     // 201 calls 202 (uas_answer on 202's one phone): rings, answered, 201 hangs up; the

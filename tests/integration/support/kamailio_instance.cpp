@@ -200,17 +200,21 @@ void KamailioInstance::stop() {
     if (::kill(-pgid, 0) == 0) ::kill(-pgid, SIGKILL);
 }
 
-QString KamailioInstance::ulDump(QString* error) const {
+QString KamailioInstance::rpc(const QStringList& arguments, QString* error) const {
     const QString kamcmd = findProgram(QStringLiteral("kamcmd"));
     if (kamcmd.isEmpty()) {
         if (error) *error = QStringLiteral("kamcmd not found (package kamailio)");
         return {};
     }
-    return runCommand(
-        kamcmd,
-        {QStringLiteral("-s"), QStringLiteral("unix:") + runDir() + QStringLiteral("/kamailio_ctl"),
-         QStringLiteral("ul.dump")},
-        5s, error);
+    return runCommand(kamcmd,
+                      QStringList{QStringLiteral("-s"), QStringLiteral("unix:") + runDir() +
+                                                            QStringLiteral("/kamailio_ctl")} +
+                          arguments,
+                      10s, error);
+}
+
+QString KamailioInstance::ulDump(QString* error) const {
+    return rpc({QStringLiteral("ul.dump")}, error);
 }
 
 std::vector<Binding> KamailioInstance::bindings(QString* error) const {
@@ -234,6 +238,56 @@ std::vector<Binding> KamailioInstance::bindings(QString* error) const {
             out.back().cseq = value.toInt();
         } else if (!out.empty() && key == QLatin1String("Expires")) {
             out.back().expires = value.toInt();
+        }
+    }
+    return out;
+}
+
+std::vector<Presentity> KamailioInstance::presentities(bool withBodies, QString* error) const {
+    // kamcmd prints one "{ ... }" block per presentity, a "\tkey: value" line per field;
+    // the body runs over several lines, up to the next field.
+    QStringList arguments = {QStringLiteral("presence.presentity_list")};
+    if (withBodies) arguments << QStringLiteral("full");
+    QString failure;
+    const QString text = rpc(arguments, &failure);
+    if (error) *error = failure;
+    std::vector<Presentity> out;
+    if (!failure.isEmpty()) return out;
+    static const QRegularExpression kField(QStringLiteral("^\\t([a-z_]+): ?(.*)$"));
+    bool inBody = false;
+    for (const QString& line : text.split(QLatin1Char('\n'))) {
+        if (line == QLatin1String("{")) {
+            out.emplace_back();
+            inBody = false;
+            continue;
+        }
+        if (out.empty()) continue;
+        if (line == QLatin1String("}")) {
+            out.back().body = out.back().body.trimmed();
+            inBody = false;
+            continue;
+        }
+        const QRegularExpressionMatch m = kField.match(line);
+        if (!m.hasMatch()) {
+            if (inBody) out.back().body += QLatin1Char('\n') + line;
+            continue;
+        }
+        const QString key = m.captured(1);
+        const QString value = m.captured(2);
+        Presentity& p = out.back();
+        inBody = key == QLatin1String("body");
+        if (key == QLatin1String("user")) {
+            p.user = value;
+        } else if (key == QLatin1String("domain")) {
+            p.domain = value;
+        } else if (key == QLatin1String("event")) {
+            p.event = value;
+        } else if (key == QLatin1String("etag")) {
+            p.etag = value;
+        } else if (key == QLatin1String("expires")) {
+            p.expires = value.toLongLong();
+        } else if (inBody) {
+            p.body = value;
         }
     }
     return out;

@@ -59,10 +59,12 @@ Result<void> SippProcess::start(const Options& options) {
          << QStringLiteral("-t") << (tcp ? QStringLiteral("t1") : QStringLiteral("u1"))
          << QStringLiteral("-m") << QString::number(options.calls)          //
          << QStringLiteral("-timeout") << QStringLiteral("%1s").arg(limit)  //
-         << QStringLiteral("-timeout_error") << QStringLiteral("-nostdin")  //
-         << QStringLiteral("-trace_msg") << QStringLiteral("-message_file")
-         << m_dir->filePath(QStringLiteral("messages.log"))  //
-         << QStringLiteral("-trace_err") << QStringLiteral("-error_file")
+         << QStringLiteral("-timeout_error") << QStringLiteral("-nostdin");
+    if (options.traceMessages) {
+        args << QStringLiteral("-trace_msg") << QStringLiteral("-message_file")
+             << m_dir->filePath(QStringLiteral("messages.log"));
+    }
+    args << QStringLiteral("-trace_err") << QStringLiteral("-error_file")
          << m_dir->filePath(QStringLiteral("errors.log"))  //
          << options.extraArguments;
 

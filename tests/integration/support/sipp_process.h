@@ -26,6 +26,10 @@ public:
         int calls = 1;          // -m
         std::chrono::seconds timeout{20};
         QStringList extraArguments;  // -s, -au, -ap, -set ...
+        // -trace_msg: every message logged (messages(), countReceived(), ...). A phone
+        // under load that must answer at once can go without: sipp writes and flushes
+        // the log between two sends.
+        bool traceMessages = true;
     };
 
     SippProcess();
