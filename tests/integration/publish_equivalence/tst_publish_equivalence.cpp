@@ -46,9 +46,11 @@
 #include "kamailio_instance.h"
 #include "sipp_process.h"
 #include "switchboard_process.h"
+#include "verify.h"
 
 using namespace std::chrono_literals;
 using sb::Result;
+using sb::itest::errorOf;
 using sb::itest::KamailioInstance;
 using sb::itest::SippProcess;
 using sb::itest::SwitchboardProcess;
@@ -62,10 +64,6 @@ const QString kCallee = QStringLiteral("202");
 
 QString file(const char* name) {
     return QStringLiteral(SB_EQUIVALENCE_DIR "/") + QLatin1String(name);
-}
-
-QString errorOf(const Result<void>& result) {
-    return result ? QString() : result.error().reason;
 }
 
 QString entityOf(const QString& ext) {
@@ -247,17 +245,6 @@ QString described(const Publish& publish, const QByteArray& body) {
 }
 
 }  // namespace
-
-// QVERIFY2 of Qt 6.4 cuts its message at 1 KiB: this one logs all of it first.
-#define SB_VERIFY(condition, explanation)                                                 \
-    do {                                                                                  \
-        if (!(condition)) {                                                               \
-            const QString why = (explanation);                                            \
-            qWarning().noquote() << why;                                                  \
-            QFAIL(qPrintable(QStringLiteral(#condition " (details in the log above): ") + \
-                             why.left(400)));                                             \
-        }                                                                                 \
-    } while (false)
 
 class TstPublishEquivalence : public QObject {
     Q_OBJECT
