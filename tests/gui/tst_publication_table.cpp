@@ -246,13 +246,13 @@ private slots:
         QVERIFY(!panel.publicationsBox()->isVisible());
         QVERIFY(!panel.summaryText().contains(QStringLiteral("publishing")));
 
-        panel.setPublishing(QStringLiteral("udp:192.0.2.10:5060"));
+        panel.setPublishing(QStringLiteral("udp:127.0.0.2:5060"));
         QVERIFY(panel.publicationsBox()->isVisible());
-        QVERIFY2(panel.summaryText().endsWith(QStringLiteral("publishing to udp:192.0.2.10:5060")),
+        QVERIFY2(panel.summaryText().endsWith(QStringLiteral("publishing to udp:127.0.0.2:5060")),
                  qPrintable(panel.summaryText()));
         feedOffice(panel);
         QVERIFY2(panel.summaryText().endsWith(
-                     QStringLiteral("publishing to udp:192.0.2.10:5060, 1 failing")),
+                     QStringLiteral("publishing to udp:127.0.0.2:5060, 1 failing")),
                  qPrintable(panel.summaryText()));
 
         // Failures first in the view, whatever order they came in.
@@ -274,7 +274,7 @@ private slots:
 
         // The failure clears: so does the summary's count.
         panel.updatePublication(report("203", "c1", Result::Published, "early"));
-        QVERIFY2(panel.summaryText().endsWith(QStringLiteral("publishing to udp:192.0.2.10:5060")),
+        QVERIFY2(panel.summaryText().endsWith(QStringLiteral("publishing to udp:127.0.0.2:5060")),
                  qPrintable(panel.summaryText()));
     }
 
@@ -306,7 +306,7 @@ private slots:
         window.showServerMode(kDomain, {QStringLiteral("udp:127.0.0.1:5060")});
         ServerPanel* panel = window.serverPanel();
         panel->setClock([] { return kNow; });
-        panel->setPublishing(QStringLiteral("udp:192.0.2.10:5060"));
+        panel->setPublishing(QStringLiteral("udp:127.0.0.2:5060"));
         feedOffice(*panel);
         QVERIFY(panel->isVisible());
         QVERIFY(panel->publicationsView()->isVisible());

@@ -186,7 +186,7 @@ private slots:
     void showsTheValuesItIsGiven() {
         PublishConfig config;
         config.enabled = true;
-        config.serverHost = QStringLiteral("192.0.2.10");
+        config.serverHost = QStringLiteral("127.0.0.2");
         config.transport = sb::transport::Protocol::Tcp;
         config.lifetime = 90;
         config.whichCalls = PublishConfig::WhichCalls::All;
@@ -195,7 +195,7 @@ private slots:
         const PublishValues given = publishValues(config);
         PublishSettingsDialog dialog(given, {});
         QVERIFY(fieldOf<QCheckBox>(dialog, "enabled")->isChecked());
-        QCOMPARE(fieldOf<QLineEdit>(dialog, "server")->text(), QStringLiteral("192.0.2.10:5060"));
+        QCOMPARE(fieldOf<QLineEdit>(dialog, "server")->text(), QStringLiteral("127.0.0.2:5060"));
         QCOMPARE(fieldOf<QComboBox>(dialog, "transport")->currentData().toString(),
                  QStringLiteral("tcp"));
         QCOMPARE(fieldOf<QSpinBox>(dialog, "lifetime")->value(), 90);
@@ -276,7 +276,7 @@ private slots:
         saveShot(dialog, QStringLiteral("publish_settings_problems.png"));
 
         // Fixed: saved, closed, marks gone.
-        typeInto(fieldOf<QLineEdit>(dialog, "server"), QStringLiteral("192.0.2.10:5080"));
+        typeInto(fieldOf<QLineEdit>(dialog, "server"), QStringLiteral("127.0.0.2:5080"));
         typeInto(fieldOf<QLineEdit>(dialog, "mark_header"), QStringLiteral("X-Publish"));
         typeInto(fieldOf<QLineEdit>(dialog, "caller_entity_when_skipped"),
                  QStringLiteral("sip:anonymous@office.example"));
@@ -287,7 +287,7 @@ private slots:
         QVERIFY(!dialog.isMarked(QStringLiteral("server")));
         const sb::Result<sb::app::Config> saved = sb::app::loadConfig(path);
         QVERIFY2(saved.has_value(), qPrintable(saved ? QString() : saved.error().reason));
-        QCOMPARE(saved->publish.serverHost, QStringLiteral("192.0.2.10"));
+        QCOMPARE(saved->publish.serverHost, QStringLiteral("127.0.0.2"));
         QCOMPARE(saved->publish.serverPort, quint16(5080));
         QCOMPARE(saved->publish.markHeader, QStringLiteral("X-Publish"));
     }

@@ -130,14 +130,14 @@ private slots:
     void valuesAreNormalised() {
         PublishValues values = publishValues(PublishConfig{});
         values["enabled"] = QStringLiteral("yes");
-        values["server"] = QStringLiteral("192.0.2.10");  // the port defaults to 5060
+        values["server"] = QStringLiteral("127.0.0.2");  // the port defaults to 5060
         values["compat"] = QStringLiteral("Kamailio");
         values["skip_caller"] = QStringLiteral(" 201 ,, 202 ,");
         const PublishCheck check = checkPublishValues(values);
         QVERIFY2(check.ok(), qPrintable(check.problems.join('\n')));
         const PublishValues back = publishValues(check.config);
         QCOMPARE(back.value("enabled"), QStringLiteral("true"));
-        QCOMPARE(back.value("server"), QStringLiteral("192.0.2.10:5060"));
+        QCOMPARE(back.value("server"), QStringLiteral("127.0.0.2:5060"));
         QCOMPARE(back.value("compat"), QStringLiteral("kamailio"));
         QCOMPARE(back.value("skip_caller"), QStringLiteral("201, 202"));
     }
@@ -151,8 +151,8 @@ private slots:
             << "pbx.example.com"
             << "[publish] server: 'pbx.example.com': the host must be an IP address";
         QTest::newRow("server port") << "server"
-                                     << "192.0.2.10:70000"
-                                     << "[publish] server: '192.0.2.10:70000': port '70000'";
+                                     << "127.0.0.2:70000"
+                                     << "[publish] server: '127.0.0.2:70000': port '70000'";
         QTest::newRow("server v6 without brackets")
             << "server"
             << "2001:db8::1:5060"
@@ -327,9 +327,9 @@ private slots:
         QVERIFY(problems.constFirst().startsWith(QStringLiteral("[publish] server:")));
         QCOMPARE(readFile(path), before);
 
-        values["server"] = QStringLiteral("192.0.2.10:5060");
+        values["server"] = QStringLiteral("127.0.0.2:5060");
         QCOMPARE(savePublishValues(path, values), QStringList());
-        QVERIFY(readFile(path).contains("server = 192.0.2.10:5060\n"));
+        QVERIFY(readFile(path).contains("server = 127.0.0.2:5060\n"));
     }
 };
 

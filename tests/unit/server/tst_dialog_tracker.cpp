@@ -218,7 +218,8 @@ private slots:
         f.start(1, inv);
         f.tracker.onBranchStarted(1, 10, "sip:202@127.0.0.1:5080");
         f.tracker.onBranchResponse(
-            1, 10, response(inv, 180, "to202", "<sip:202@127.0.0.1:5080>, <sip:202@10.0.0.2>"));
+            1, 10,
+            response(inv, 180, "to202", "<sip:202@127.0.0.1:5080>, <sip:202@127.0.0.3:5080>"));
         QCOMPARE(f.callee().state, DialogState::Early);
         QVERIFY(!f.callee().local.target);
         f.tracker.onBranchResponse(1, 10, response(inv, 180, "to202", "<sip:202@127.0.0.1:5080>"));
