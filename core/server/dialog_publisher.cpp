@@ -348,7 +348,7 @@ int DialogPublisher::restoreState(QByteArrayView saved, qint64 wallNow) {
         const QJsonObject o = value.toObject();
         const QString entity = o.value(QStringLiteral("entity")).toString();
         const QByteArray etag = o.value(QStringLiteral("etag")).toString().toUtf8();
-        const qint64 leftMs = qint64(o.value(QStringLiteral("expires_at")).toDouble()) - wallNow;
+        const qint64 leftMs = o.value(QStringLiteral("expires_at")).toInteger() - wallNow;
         // Run out meanwhile (or damaged): the server holds nothing of it any more.
         if (entity.isEmpty() || etag.isEmpty() || leftMs < 1000) continue;
         const auto document =
@@ -359,7 +359,7 @@ int DialogPublisher::restoreState(QByteArrayView saved, qint64 wallNow) {
         Publication* publication = create(key, document->dialogs.front());
         if (!publication) continue;
         publication->dialogId = o.value(QStringLiteral("dialog")).toString();
-        publication->nextVersion = quint64(o.value(QStringLiteral("version")).toDouble());
+        publication->nextVersion = quint64(o.value(QStringLiteral("version")).toInteger());
         publication->published = document->dialogs.front();
         publication->client->resume(etag, quint32(std::min<qint64>(leftMs / 1000, 0xffffffff)));
         ++restored;

@@ -229,7 +229,7 @@ private slots:
         const QByteArray current =
             "[publish]\n"
             "; our presence cluster\n"
-            "server = 10.0.0.1:5060   \n"
+            "server = 127.0.0.4:5060   \n"
             "future_key = kept\n"
             "\n"
             "# lifetime stays documented here\n"
@@ -238,14 +238,14 @@ private slots:
             "\n"
             "; a comment about the next section\n";
         PublishValues values;
-        values["server"] = QStringLiteral("10.0.0.2:5070");
+        values["server"] = QStringLiteral("127.0.0.5:5070");
         values["lifetime"] = QStringLiteral("30");
         values["enabled"] = QStringLiteral("true");
         values["expires"] = QStringLiteral("600");
         const QByteArray merged = formatPublishSection(values, current);
         QCOMPARE(merged, QByteArray("[publish]\n"
                                     "; our presence cluster\n"
-                                    "server = 10.0.0.2:5070\n"
+                                    "server = 127.0.0.5:5070\n"
                                     "future_key = kept\n"
                                     "\n"
                                     "# lifetime stays documented here\n"
