@@ -75,7 +75,8 @@ struct Proxy::Routing {
 // RFC 3261 §16.2: the response context of one forwarded request.
 struct Proxy::ResponseContext {
     transaction::TransactionId server = transaction::kNoTransaction;
-    CallId call = 0;
+    CallId call = 0;           // the current leg, as the observer knows it
+    CallId stableCall = 0;     // the first leg's id, for the holder (a retarget keeps it)
     sip::Message request;      // as received
     sip::Message forwardBase;  // after §16.4, Max-Forwards decremented: what every copy starts as
     transport::Endpoint source;
@@ -100,6 +101,18 @@ struct Proxy::ResponseContext {
     bool cancelled = false;  // the upstream CANCELled (§16.10)
     bool lingerDone = false;
     base::TimerId linger = base::kNoTimer;
+
+    // Operator actions (CallHolder).
+    bool held = false;               // when no branch is left, the holder decides
+    bool holderKnows = false;        // the holder hears of its final response
+    bool legEndReported = false;     // the holder heard that the current leg ended
+    bool provisionalSent = false;    // a ringing response went upstream
+    std::vector<CallId> closedLegs;  // replaced legs whose end the observer has heard
+
+    bool legPending(CallId leg) const {
+        return std::any_of(branches.begin(), branches.end(),
+                           [leg](const ProxyBranch& b) { return b.call == leg && b.isPending(); });
+    }
 
     bool hasPending() const {
         return std::any_of(branches.begin(), branches.end(),
@@ -244,6 +257,7 @@ void Proxy::onRequest(transaction::TransactionId id, const transport::IncomingMe
     ResponseContext& c = *created;
     c.server = id;
     c.call = m_nextCall++;
+    c.stableCall = c.call;
     c.request = request;
     c.source = incoming.source;
     c.local = incoming.local;
@@ -262,20 +276,36 @@ void Proxy::onRequest(transaction::TransactionId id, const transport::IncomingMe
         sip::HeaderId::MaxForwards,
         QByteArray::number(maxForwards ? qint64(*maxForwards) - 1 : kDefaultMaxForwards));
 
+    QString calleeUser;
+    if (c.observed) {
+        m_callContexts[c.call] = id;
+        if (auto callee = sip::Uri::parse(c.forwardBase.requestUri()))
+            calleeUser = m_domains.userOf(*callee);
+    }
     if (c.observed && m_observer) {
         ProxyObserver::CallStart start;
         start.call = c.call;
         start.invite = &c.request;
         start.source = c.source;
         if (auto from = request.from()) start.callerUser = m_domains.userOf(from->uri);
-        if (auto callee = sip::Uri::parse(c.forwardBase.requestUri()))
-            start.calleeUser = m_domains.userOf(*callee);
+        start.calleeUser = calleeUser;
         start.at = m_timers.now();
         m_observer->onCallStarted(start);
     }
+    CallHolder::Admission admission;
+    if (c.observed && m_holder) admission = m_holder->admit(c.call, request, calleeUser);
 
-    Routing routing = route(c.forwardBase, inDialog, routes.cameThroughUs());
-    if (routing.targets.empty()) {
+    Routing routing;
+    if (admission.hold) {
+        // The holder keeps it (a call to the reception): it rings the operator's phone
+        // meanwhile, or nobody (then the caller hears our own ringing).
+        c.held = true;
+        c.holderKnows = true;
+        if (!admission.ringUser.isEmpty()) routing = routeToUser(c.forwardBase, admission.ringUser);
+    } else {
+        routing = route(c.forwardBase, inDialog, routes.cameThroughUs());
+    }
+    if (routing.targets.empty() && !c.held) {
         sendFinal(c, sip::makeResponse(request, routing.status, routing.reason, c.toTag), false);
         settle(id);
         return;
@@ -315,6 +345,10 @@ Proxy::Routing Proxy::routeDirectly(const sip::Uri& uri) const {
 Proxy::Routing Proxy::routeToLocalUser(const sip::Message& request, const sip::Uri& uri) const {
     const QString user = m_domains.userOf(uri);
     if (user.isEmpty()) return Routing::refuse(404, "No User In Request-URI");
+    return routeToUser(request, user);
+}
+
+Proxy::Routing Proxy::routeToUser(const sip::Message& request, const QString& user) const {
     std::vector<Binding> bindings = m_location.lookup(user);
     if (bindings.empty()) {
         // §16.5 / §21.4.18: known but not registered now is 480, not 404.
@@ -388,11 +422,22 @@ Proxy::Routing Proxy::route(const sip::Message& request, bool inDialog, bool thr
 // ---- forwarding -------------------------------------------------------------------
 
 void Proxy::advance(ResponseContext& c) {
-    while (!c.finalSent && !c.hasPending()) {
+    // Branches of a leg a retarget replaced may still be winding down (their 487 is on
+    // its way): only the current leg's branches hold the next step back.
+    while (!c.finalSent && !c.legPending(c.call)) {
         // §16.6: the next q-value group only while nothing decided the call: no 6xx
         // (§16.7 step 5: no new branches), no CANCEL from upstream.
         if (!c.cancelled && !c.best.has6xx() && c.nextTarget < c.targets.size()) {
             startNextGroup(c);
+            continue;
+        }
+        if (c.held && !c.cancelled) {
+            // The holder decides; the caller keeps ringing meanwhile. It may retarget or
+            // reject from inside, hence the loop goes on.
+            if (c.legEndReported) return;
+            c.legEndReported = true;
+            sendOwnRinging(c);
+            if (m_holder) m_holder->onLegEnded(c.stableCall, c.best.status());
             continue;
         }
         sendBestResponse(c);
@@ -421,10 +466,11 @@ void Proxy::forward(ResponseContext& c, const Target& target) {
 
     ProxyBranch& branch = c.branches.emplace_back();
     branch.id = m_nextBranch++;
+    branch.call = c.call;
     branch.targetUri = target.uri;
     branch.destination = target.destination;
     branch.group = c.group;
-    if (c.observed && m_observer) m_observer->onBranchStarted(c.call, branch.id, target.uri);
+    if (c.observed && m_observer) m_observer->onBranchStarted(branch.call, branch.id, target.uri);
 
     // §16.6 step 8: our Via, its branch carrying the loop hash; §16.6 step 10: statefully.
     transaction::ClientRequestOptions options;
@@ -487,7 +533,7 @@ void Proxy::onProvisional(transaction::TransactionId id, const sip::Message& res
     ProxyBranch* branch = nullptr;
     ResponseContext* c = contextOf(id, &branch);
     if (!c) return;
-    if (c->observed && m_observer) m_observer->onBranchResponse(c->call, branch->id, response);
+    if (c->observed && m_observer) m_observer->onBranchResponse(branch->call, branch->id, response);
     if (!branch->isPending()) return;
     branch->state = ProxyBranch::State::Proceeding;
     const int status = response.statusCode();
@@ -502,8 +548,11 @@ void Proxy::onProvisional(transaction::TransactionId id, const sip::Message& res
 void Proxy::forwardProvisional(ResponseContext& c, const sip::Message& response) {
     sip::Message upstream = response;
     removeTopVia(upstream);  // §16.7 step 3
-    if (auto sent = m_layer.sendResponse(c.server, std::move(upstream)); !sent)
+    if (auto sent = m_layer.sendResponse(c.server, std::move(upstream)); !sent) {
         qCDebug(lcServer) << "provisional not forwarded:" << sent.error().reason;
+        return;
+    }
+    c.provisionalSent = true;
 }
 
 void Proxy::onFinal(transaction::TransactionId id, const sip::Message& response) {
@@ -521,7 +570,7 @@ void Proxy::onFinal(transaction::TransactionId id, const sip::Message& response)
         return;
     }
     const transaction::TransactionId serverId = c->server;
-    if (c->observed && m_observer) m_observer->onBranchResponse(c->call, branch->id, response);
+    if (c->observed && m_observer) m_observer->onBranchResponse(branch->call, branch->id, response);
     sip::Message upstream = response;
     removeTopVia(upstream);  // §16.7 step 3
     if (status < 300) {
@@ -531,19 +580,20 @@ void Proxy::onFinal(transaction::TransactionId id, const sip::Message& response)
             branch->state = ProxyBranch::State::Completed;
             branch->status = status;
         }
-        forwardSuccess(*c, upstream);
+        forwardSuccess(*c, upstream, branch->call);
     } else if (branch->isPending()) {
         if (branch->timerCFired) {
             endBranch(*c, *branch, 408, nullptr);  // §16.8: the CANCELled branch is a 408
         } else {
             endBranch(*c, *branch, status, &upstream);
         }
+        closeRetiredLeg(*c, branch->call);
     }
     advance(*c);
     settle(serverId);
 }
 
-void Proxy::forwardSuccess(ResponseContext& c, const sip::Message& response) {
+void Proxy::forwardSuccess(ResponseContext& c, const sip::Message& response, CallId leg) {
     if (!c.isInvite) {
         // A non-INVITE has one final response; a second 2xx (another fork) goes nowhere.
         if (!c.finalSent) sendFinal(c, response, false);
@@ -562,7 +612,19 @@ void Proxy::forwardSuccess(ResponseContext& c, const sip::Message& response) {
     if (c.finalSent) return;
     c.finalSent = true;
     c.answered = true;
-    noteFinal(c, response);
+    if (leg != c.call) {
+        // A leg a retarget replaced answered before its CANCEL arrived (a pickup a moment
+        // too late): the call is that leg's; the new leg ends instead.
+        c.closedLegs.push_back(leg);
+        if (c.observed && m_observer) {
+            m_observer->onCallAnswered(leg, response);
+            m_observer->onCallFailed(c.call, 487, true);
+        }
+        if (c.holderKnows && m_holder)
+            m_holder->onCallFinished(c.stableCall, response.statusCode());
+    } else {
+        noteFinal(c, response);
+    }
     // §16.7 step 10 / §16.10: the call is answered; the other branches are CANCELled.
     cancelPending(c, kCompletedElsewhere);
     const transaction::TransactionId serverId = c.server;
@@ -582,14 +644,16 @@ void Proxy::endBranch(ResponseContext& c, ProxyBranch& branch, int status,
     branch.timerC = base::kNoTimer;
     branch.state = ProxyBranch::State::Completed;
     branch.status = status;
-    if (response) {
+    if (branch.retired) {
+        // A leg that a retarget replaced: its end says nothing about the new one.
+    } else if (response) {
         c.best.add(*response);  // §16.7 step 4
     } else {
         c.best.addLocal(status);
     }
     // §16.7 step 5: a 6xx is not forwarded at once, but the other branches are
     // CANCELled and no new ones start.
-    if (response && status >= 600 && !c.finalSent)
+    if (response && status >= 600 && !c.finalSent && !branch.retired)
         cancelPending(c, reasonFor(status, response->reasonPhrase()));
 }
 
@@ -598,7 +662,8 @@ void Proxy::endBranchLocally(ResponseContext& c, ProxyBranch& branch, int status
     // What the observer hears: a branch the proxy itself CANCELled ended as 487.
     const int reported = branch.cancelled && !branch.timerCFired ? 487 : status;
     endBranch(c, branch, status, nullptr);
-    if (c.observed && m_observer) m_observer->onBranchEnded(c.call, branch.id, reported);
+    if (c.observed && m_observer) m_observer->onBranchEnded(branch.call, branch.id, reported);
+    closeRetiredLeg(c, branch.call);
 }
 
 void Proxy::onTimeout(transaction::TransactionId id) {
@@ -682,8 +747,9 @@ void Proxy::sendFinal(ResponseContext& c, const sip::Message& response, bool pro
 }
 
 void Proxy::noteFinal(ResponseContext& c, const sip::Message& response) {
-    if (!m_observer) return;
     const int status = response.statusCode();
+    if (c.holderKnows && m_holder) m_holder->onCallFinished(c.stableCall, status);
+    if (!m_observer) return;
     if (c.observed) {
         if (status < 300) {
             m_observer->onCallAnswered(c.call, response);
@@ -713,6 +779,8 @@ void Proxy::erase(transaction::TransactionId serverId) {
         if (branch.transaction != transaction::kNoTransaction) m_branchOf.erase(branch.transaction);
     }
     if (c.linger != base::kNoTimer) m_timers.cancel(c.linger);
+    m_callContexts.erase(c.call);
+    m_callContexts.erase(c.stableCall);
     m_contexts.erase(it);
 }
 
@@ -720,6 +788,131 @@ void Proxy::onAckTimeout(transaction::TransactionId inviteId) {
     // Timer H after a failure this proxy sent upstream: the upstream never ACKed it. The
     // proxy keeps no session to end; a context still waiting for branches ends as usual.
     settle(inviteId);
+}
+
+// ---- operator actions -------------------------------------------------------------
+
+Proxy::ResponseContext* Proxy::ringingCall(CallId call, Error* error) {
+    const auto known = m_callContexts.find(call);
+    const auto it =
+        known == m_callContexts.end() ? m_contexts.end() : m_contexts.find(known->second);
+    if (it == m_contexts.end()) {
+        *error = makeError(ErrorKind::Protocol, QStringLiteral("the call has ended"));
+        return nullptr;
+    }
+    ResponseContext& c = *it->second;
+    if (c.answered) {
+        *error = makeError(ErrorKind::Protocol, QStringLiteral("the call has been answered"));
+        return nullptr;
+    }
+    if (c.finalSent || c.cancelled) {
+        *error = makeError(ErrorKind::Protocol, QStringLiteral("the call has ended"));
+        return nullptr;
+    }
+    return &c;
+}
+
+void Proxy::sendOwnRinging(ResponseContext& c) {
+    // A held call that rings nowhere: the caller hears ringing from us (and stays in
+    // Proceeding: no Timer B upstream, RFC 3261 §17.1.1.2).
+    if (c.provisionalSent || !c.isInvite || c.finalSent) return;
+    if (auto sent = m_layer.sendResponse(c.server, sip::makeResponse(c.request, 180, {}, c.toTag));
+        !sent) {
+        qCDebug(lcServer) << "own 180 not sent:" << sent.error().reason;
+        return;
+    }
+    c.provisionalSent = true;
+}
+
+Result<void> Proxy::retarget(CallId call, Retarget retarget) {
+    Error error;
+    ResponseContext* found = ringingCall(call, &error);
+    if (!found) return fail(error);
+    ResponseContext& c = *found;
+    Routing routing = retarget.ringUser.isEmpty() ? route(retarget.leg, false, false)
+                                                  : routeToUser(retarget.leg, retarget.ringUser);
+    if (routing.targets.empty() && !retarget.allowNoBranch) {
+        const QByteArrayView phrase =
+            routing.reason.isEmpty() ? sip::defaultReasonPhrase(routing.status) : routing.reason;
+        return fail(ErrorKind::Protocol,
+                    QStringLiteral("%1 %2").arg(routing.status).arg(QString::fromUtf8(phrase)), -1,
+                    routing.status);
+    }
+    // The old leg: what still rings is CANCELled and no longer counts. The tracker sees
+    // it end as cancelled, and the new leg start as a call of its own.
+    for (ProxyBranch& branch : c.branches)
+        branch.retired = true;
+    cancelPending(c, retarget.cancelReason);
+
+    const CallId oldLeg = c.call;
+    if (c.call != c.stableCall) m_callContexts.erase(c.call);
+    c.call = m_nextCall++;
+    // The tracker hears the old leg fail once its branches are over (or at once).
+    closeRetiredLeg(c, oldLeg);
+    m_callContexts[c.call] = c.server;
+    c.forwardBase = std::move(retarget.leg);
+    c.loopHash = loopHash(c.forwardBase);
+    c.held = retarget.hold;
+    c.holderKnows = c.holderKnows || m_holder != nullptr;
+    c.legEndReported = false;
+    c.best = BestResponse{};
+    c.targets = std::move(routing.targets);
+    c.nextTarget = 0;
+    if (c.observed && m_observer) {
+        ProxyObserver::CallStart start;
+        start.call = c.call;
+        start.invite = &c.forwardBase;
+        start.source = c.source;
+        if (auto from = c.forwardBase.from()) start.callerUser = m_domains.userOf(from->uri);
+        if (auto callee = sip::Uri::parse(c.forwardBase.requestUri()))
+            start.calleeUser = m_domains.userOf(*callee);
+        start.at = m_timers.now();
+        m_observer->onCallStarted(start);
+    }
+    const transaction::TransactionId serverId = c.server;
+    advance(c);
+    settle(serverId);
+    return {};
+}
+
+void Proxy::closeRetiredLeg(ResponseContext& c, CallId leg) {
+    if (leg == c.call || !c.observed || c.legPending(leg)) return;
+    if (std::find(c.closedLegs.begin(), c.closedLegs.end(), leg) != c.closedLegs.end()) return;
+    c.closedLegs.push_back(leg);
+    if (m_observer) m_observer->onCallFailed(leg, 487, true);
+}
+
+Result<void> Proxy::reject(CallId call, int status, QByteArray cancelReason) {
+    if (status < 300 || status > 699)
+        return fail(ErrorKind::Protocol,
+                    QStringLiteral("%1 is not a final failure status").arg(status));
+    Error error;
+    ResponseContext* found = ringingCall(call, &error);
+    if (!found) return fail(error);
+    ResponseContext& c = *found;
+    for (ProxyBranch& branch : c.branches)
+        branch.retired = true;
+    cancelPending(c, cancelReason);
+    c.held = false;
+    sendFinal(c, sip::makeResponse(c.request, status, {}, c.toTag), false);
+    settle(c.server);
+    return {};
+}
+
+std::optional<sip::Message> Proxy::currentLeg(CallId call) const {
+    const auto known = m_callContexts.find(call);
+    if (known == m_callContexts.end()) return std::nullopt;
+    const auto it = m_contexts.find(known->second);
+    if (it == m_contexts.end() || it->second->finalSent) return std::nullopt;
+    return it->second->forwardBase;
+}
+
+std::optional<CallId> Proxy::stableCallOf(CallId call) const {
+    const auto known = m_callContexts.find(call);
+    if (known == m_callContexts.end()) return std::nullopt;
+    const auto it = m_contexts.find(known->second);
+    if (it == m_contexts.end()) return std::nullopt;
+    return it->second->stableCall;
 }
 
 // ---- stateless forwarding ---------------------------------------------------------

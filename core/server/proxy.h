@@ -10,6 +10,7 @@
 
 #include "base/random.h"
 #include "base/timer_queue.h"
+#include "server/call_holder.h"
 #include "server/local_domains.h"
 #include "server/location_service.h"
 #include "server/proxy_branch.h"
@@ -81,6 +82,7 @@ public:
     Proxy& operator=(const Proxy&) = delete;
 
     void setObserver(ProxyObserver* observer) { m_observer = observer; }
+    void setCallHolder(CallHolder* holder) { m_holder = holder; }
     // The registered binding whose Contact is `uri` (BindingStore::lookupByContact): a
     // remote target inside a dialog that is a registered contact is reached by the flow
     // of its registration (a phone behind NAT). Unset: remote targets go where they name.
@@ -102,6 +104,37 @@ public:
     void onStrayResponse(const transport::IncomingMessage& response);
     // Timer H of an INVITE this proxy answered with a failure: nothing to do but tidy.
     void onAckTimeout(transaction::TransactionId inviteId);
+
+    // ---- operator actions on a ringing call (issue 7) ----
+    // A new leg for a call whose INVITE has no final answer yet: the branches still
+    // ringing are CANCELled with `cancelReason` (RFC 3326), and the INVITE is forked
+    // anew from `leg`. The caller's transaction goes on untouched. The dialog tracker
+    // sees the old leg fail (cancelled) and the new leg start as a call of its own.
+    struct Retarget {
+        // What every new branch starts from: the current leg (currentLeg()) with a new
+        // Request-URI (an AoR of ours or any SIP URI) and the headers the action adds.
+        sip::Message leg;
+        // Ring this local user's phones instead of routing the Request-URI (a queued call
+        // ringing the operator's phone while its Request-URI stays the reception's).
+        QString ringUser;
+        QByteArray cancelReason;
+        // The holder decides what happens when the new leg ends unanswered; false: the
+        // caller gets the best response, as for any call.
+        bool hold = true;
+        // A leg that reaches nobody (ringUser not registered) still holds the call,
+        // ringing nowhere; without it that is an error and nothing changes.
+        bool allowNoBranch = false;
+    };
+    // Errors (the call untouched): no such call, already answered or cancelled, or the
+    // leg cannot be routed (the reason names why: unknown user, not registered, ...).
+    Result<void> retarget(CallId call, Retarget retarget);
+    // Ends a ringing call with `status` upstream (CANCELling what still rings).
+    Result<void> reject(CallId call, int status, QByteArray cancelReason);
+    // The request the call's current leg forks from (Max-Forwards already decremented);
+    // nullopt when the call is unknown or has its final answer.
+    std::optional<sip::Message> currentLeg(CallId call) const;
+    // The stable id of a call, from the id of any of its legs (as the tracker knows it).
+    std::optional<CallId> stableCallOf(CallId call) const;
 
     // Statistics.
     std::size_t callsInProgress() const;  // INVITEs not yet answered finally upstream
@@ -127,6 +160,7 @@ private:
     // `throughUs`: a route set named us (RecordRoute::Preprocessing::cameThroughUs).
     Routing route(const sip::Message& request, bool inDialog, bool throughUs) const;
     Routing routeToLocalUser(const sip::Message& request, const sip::Uri& uri) const;
+    Routing routeToUser(const sip::Message& request, const QString& user) const;
     Routing routeDirectly(const sip::Uri& uri) const;
     std::optional<transport::Endpoint> registeredFlowOf(const sip::Uri& uri) const;
 
@@ -143,7 +177,8 @@ private:
     };
     ResponseContext* contextOf(transaction::TransactionId clientId, ProxyBranch** branch);
     void forwardProvisional(ResponseContext& context, const sip::Message& response);
-    void forwardSuccess(ResponseContext& context, const sip::Message& response);
+    // `leg`: the call id of the answering branch.
+    void forwardSuccess(ResponseContext& context, const sip::Message& response, CallId leg);
     void endBranch(ResponseContext& context, ProxyBranch& branch, int status,
                    const sip::Message* response);
     void endBranchLocally(ResponseContext& context, ProxyBranch& branch, int status);
@@ -159,6 +194,10 @@ private:
     void settle(transaction::TransactionId serverId);
     void erase(transaction::TransactionId serverId);
     void forwardResponseStatelessly(sip::Message response);
+    ResponseContext* ringingCall(CallId call, Error* error);
+    void sendOwnRinging(ResponseContext& context);
+    // Tells the observer that a replaced leg failed, once none of its branches is left.
+    void closeRetiredLeg(ResponseContext& context, CallId leg);
 
     transaction::TransactionLayer& m_layer;
     transport::Transport& m_transport;
@@ -170,10 +209,13 @@ private:
     ProxyOptions m_options;
     RecordRoute m_recordRoute;
     ProxyObserver* m_observer = nullptr;
+    CallHolder* m_holder = nullptr;
     ContactLookup m_contactLookup;
 
     std::unordered_map<transaction::TransactionId, std::unique_ptr<ResponseContext>> m_contexts;
     std::unordered_map<transaction::TransactionId, BranchRef> m_branchOf;  // client id → branch
+    // Initial INVITEs by call id: the stable id and the id of the current leg.
+    std::unordered_map<CallId, transaction::TransactionId> m_callContexts;
     CallId m_nextCall = 1;
     BranchId m_nextBranch = 1;
 };

@@ -23,6 +23,7 @@ struct ProxyBranch {
     };
 
     BranchId id = 0;
+    CallId call = 0;  // the leg it belongs to, as the observer knows it
     transaction::TransactionId transaction = transaction::kNoTransaction;
     QByteArray targetUri;  // the Request-URI of the forwarded copy
     transport::Endpoint destination;
@@ -30,6 +31,7 @@ struct ProxyBranch {
     State state = State::Trying;
     bool cancelled = false;    // the proxy asked for a CANCEL (§16.10)
     bool timerCFired = false;  // §16.8: its answer counts as 408 whatever it is
+    bool retired = false;      // of a leg that a retarget replaced: not in the best response
     base::TimerId timerC = base::kNoTimer;
     int status = 0;  // the final status it counts as; 0 while pending
 

@@ -9,12 +9,15 @@
 #include "base/manual_clock.h"
 #include "base/random.h"
 #include "fake_transport.h"
+#include "proxy_fixture.h"
 #include "server/binding_store.h"
 #include "server/proxy.h"
 #include "transaction/transaction_layer.h"
 
 using namespace sb;
 using namespace sb::server;
+using sb::test::Dispatcher;
+using sb::test::FakeLocation;
 using sb::test::FakeTransport;
 using sb::test::SentMessage;
 using transport::Protocol;
@@ -35,39 +38,6 @@ const QByteArray kBob2Contact = "sip:202@127.0.0.4:5090";
 const QByteArray kBobTcpContact = "sip:202@127.0.0.5:5062;transport=tcp";
 const QByteArray kCallId = "call-1@127.0.0.2";
 const QByteArray kSecret(32, 'k');
-
-class FakeLocation final : public LocationService, public UserDirectory {
-public:
-    std::vector<Binding> lookup(const QString& user) const override {
-        auto it = bindings.find(user);
-        return it == bindings.end() ? std::vector<Binding>{} : it->second;
-    }
-    bool hasUser(const QString& user) const override { return users.contains(user); }
-    // BindingStore::lookupByContact in miniature.
-    std::optional<Binding> byContact(const sip::Uri& uri) const {
-        for (const auto& [user, list] : bindings) {
-            for (const Binding& binding : list) {
-                auto contact = sip::Uri::parse(binding.contactUri);
-                if (contact && sip::uriEquivalent(*contact, uri)) return binding;
-            }
-        }
-        return std::nullopt;
-    }
-
-    void add(const QString& user, QByteArray contact, transport::Endpoint source, int q = 1000) {
-        Binding binding;
-        binding.user = user;
-        binding.contactUri = contact;
-        binding.contactValue = '<' + contact + '>';
-        binding.source = source;
-        binding.qValue = q;
-        bindings[user].push_back(binding);
-        users.insert(user);
-    }
-
-    std::map<QString, std::vector<Binding>> bindings;
-    QSet<QString> users;
-};
 
 class RecordingObserver final : public ProxyObserver {
 public:
@@ -119,24 +89,6 @@ public:
     QStringList events;
     std::vector<CallId> calls;
     std::vector<BranchId> branches;
-};
-
-// The lead's dispatcher in miniature: every request and event goes to the proxy.
-class Dispatcher final : public transaction::ServerTransactionUser {
-public:
-    void onRequest(transaction::TransactionId id, const transport::IncomingMessage& in) override {
-        proxy->onRequest(id, in);
-    }
-    void onCancel(transaction::TransactionId id, const transport::IncomingMessage& in) override {
-        proxy->onCancel(id, in);
-    }
-    void onAck(const transport::IncomingMessage& ack) override { proxy->onAck(ack); }
-    void onStrayResponse(const transport::IncomingMessage& response) override {
-        proxy->onStrayResponse(response);
-    }
-    void onAckTimeout(transaction::TransactionId id) override { proxy->onAckTimeout(id); }
-
-    Proxy* proxy = nullptr;
 };
 
 ProxyOptions withTestSecret(ProxyOptions options) {
