@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "app/monitor_section.h"
+#include "sip/diversion.h"
 #include "sip/uri.h"
 
 namespace sb::app {
@@ -46,6 +47,11 @@ const QStringList kPublishKeys = {"enabled",
                                   "display_names",
                                   "version",
                                   "expires"};
+
+const QStringList kAttendantKeys = {"number",       "phone",          "ring_phone",
+                                    "recall_after", "default_reason", "auto_answer"};
+const QStringList kDiversionKeys = {"suffix", "counter", "limit",       "privacy",
+                                    "screen", "reasons", "history_info"};
 
 std::optional<transport::Protocol> protocolOf(const QString& name) {
     const QString lower = name.trimmed().toLower();
@@ -184,6 +190,8 @@ void checkUnknownKeys(QSettings& settings, Config& config) {
             (section == QLatin1String("subscriptions") && kSubscriptionsKeys.contains(key)) ||
             (section == QLatin1String("server") && kServerKeys.contains(key)) ||
             (section == QLatin1String("publish") && kPublishKeys.contains(key)) ||
+            (section == QLatin1String("attendant") && kAttendantKeys.contains(key)) ||
+            (section == QLatin1String("diversion") && kDiversionKeys.contains(key)) ||
             // HA1 hashes, read from the text (app/users_section.h).
             section == QLatin1String("users") ||
             // Read from the text, in file order (app/monitor_section.h).
@@ -705,6 +713,130 @@ Result<ListenAddress> parseListenAddress(const QString& text) {
     return ListenAddress{*protocol, address, hostPort->port};
 }
 
+// A user part of ours: what an extension number or the reception identity may be.
+bool isUserName(const QString& text) {
+    return !text.isEmpty() && sip::isSipToken(text.toUtf8()) && !text.contains(QLatin1Char('@'));
+}
+
+void readAttendant(QSettings& settings, Config& config, Problems& problems) {
+    const QString a = QStringLiteral("attendant");
+    const QString d = QStringLiteral("diversion");
+    server::AttendantOptions& options = config.attendant.options;
+    if (const auto number = readString(settings, a, QStringLiteral("number"), problems)) {
+        if (!number->isEmpty() && !isUserName(*number)) {
+            problems.add(
+                a, QStringLiteral("number"),
+                QStringLiteral("'%1' is not a user name like 200 or reception").arg(*number));
+        } else {
+            options.number = *number;
+        }
+    }
+    if (const auto phone = readString(settings, a, QStringLiteral("phone"), problems)) {
+        if (!phone->isEmpty() && !isUserName(*phone)) {
+            problems.add(a, QStringLiteral("phone"),
+                         QStringLiteral("'%1' is not an extension number").arg(*phone));
+        } else {
+            options.phoneUser = *phone;
+        }
+    }
+    if (!options.number.isEmpty() && options.number == options.phoneUser)
+        problems.add(a, QStringLiteral("phone"),
+                     QStringLiteral("is the reception number itself; name the operator's own "
+                                    "extension"));
+    if (const auto ring = readBool(settings, a, QStringLiteral("ring_phone"), problems))
+        options.ringPhone = *ring;
+    if (const auto seconds = readInteger(settings, a, QStringLiteral("recall_after"), 5, 600,
+                                         QStringLiteral("seconds"), problems))
+        options.recallAfter = std::chrono::seconds(*seconds);
+    if (const auto answer = readString(settings, a, QStringLiteral("auto_answer"), problems)) {
+        const QString lower = answer->toLower();
+        if (lower == QLatin1String("none")) {
+            options.autoAnswer = server::AttendantOptions::AutoAnswer::None;
+        } else if (lower == QLatin1String("call-info")) {
+            options.autoAnswer = server::AttendantOptions::AutoAnswer::CallInfo;
+        } else if (lower == QLatin1String("alert-info")) {
+            options.autoAnswer = server::AttendantOptions::AutoAnswer::AlertInfo;
+        } else {
+            problems.add(
+                a, QStringLiteral("auto_answer"),
+                QStringLiteral("'%1' is not one of: none, call-info, alert-info").arg(*answer));
+        }
+    }
+
+    for (const QString& reason : readList(settings, d, QStringLiteral("reasons"))) {
+        if (!sip::isSipToken(reason.toUtf8())) {
+            problems.add(
+                d, QStringLiteral("reasons"),
+                QStringLiteral("'%1' is not a token (letters, digits and -.!%*_+`'~)").arg(reason));
+        } else {
+            options.extraReasons << reason.toUtf8();
+        }
+    }
+    if (const auto reason = readString(settings, a, QStringLiteral("default_reason"), problems)) {
+        const QByteArray token = reason->toUtf8();
+        const auto registered = sip::registeredDiversionReasons();
+        const bool known = std::find(registered.begin(), registered.end(), QByteArrayView(token)) !=
+                               registered.end() ||
+                           options.extraReasons.contains(token);
+        if (!known) {
+            problems.add(a, QStringLiteral("default_reason"),
+                         QStringLiteral("'%1' is neither an RFC 5806 reason nor one of "
+                                        "[diversion] reasons")
+                             .arg(*reason));
+        } else {
+            options.defaultReason = token;
+        }
+    }
+    if (const auto suffix = readString(settings, d, QStringLiteral("suffix"), problems))
+        options.suffix = suffix->toUtf8();
+    if (const auto counter = readInteger(settings, d, QStringLiteral("counter"), 0, 100,
+                                         QStringLiteral("diversions"), problems))
+        options.counter = int(*counter);
+    if (const auto limit = readInteger(settings, d, QStringLiteral("limit"), 0, 100,
+                                       QStringLiteral("diversions"), problems))
+        options.limit = int(*limit);
+    if (const auto privacy = readString(settings, d, QStringLiteral("privacy"), problems)) {
+        if (privacy->isEmpty()) {
+            options.privacy = sip::DiversionPrivacy::Unset;
+        } else if (const auto parsed = sip::parseDiversionPrivacy(privacy->toUtf8())) {
+            options.privacy = *parsed;
+        } else {
+            problems.add(d, QStringLiteral("privacy"),
+                         QStringLiteral("'%1' is not one of: full, name, uri, off").arg(*privacy));
+        }
+    }
+    if (settings.contains(d + QStringLiteral("/screen"))) {
+        if (const auto screen = readBool(settings, d, QStringLiteral("screen"), problems))
+            options.screen = *screen;
+    }
+    if (const auto history = readString(settings, d, QStringLiteral("history_info"), problems)) {
+        const QString lower = history->toLower();
+        using HistoryInfo = server::AttendantOptions::HistoryInfo;
+        if (lower == QLatin1String("off")) {
+            options.historyInfo = HistoryInfo::Off;
+        } else if (lower == QLatin1String("beside")) {
+            options.historyInfo = HistoryInfo::Beside;
+        } else if (lower == QLatin1String("instead")) {
+            options.historyInfo = HistoryInfo::Instead;
+        } else {
+            problems.add(d, QStringLiteral("history_info"),
+                         QStringLiteral("'%1' is not one of: off, beside, instead").arg(*history));
+        }
+    }
+    // The whole entry as a forward would write it: a bad suffix or a suffix that repeats
+    // an option is found at start-up, not at the first forward.
+    sip::DiversionEntry probe;
+    probe.uri = "sip:probe@invalid";
+    probe.reason = options.defaultReason;
+    probe.counter = options.counter;
+    probe.limit = options.limit;
+    probe.privacy = options.privacy;
+    probe.screen = options.screen;
+    probe.suffix = options.suffix;
+    if (Result<QByteArray> entry = sip::formatDiversion(probe); !entry)
+        problems.add(d, QStringLiteral("suffix"), entry.error().reason);
+}
+
 Result<Config> parseConfig(QSettings& settings) {
     if (settings.status() == QSettings::FormatError) {
         return fail(ErrorKind::Config,
@@ -715,6 +847,7 @@ Result<Config> parseConfig(QSettings& settings) {
     checkUnknownKeys(settings, config);
     readServer(settings, config, problems);
     readPublish(settings, config, problems);
+    readAttendant(settings, config, problems);
     readAccount(settings, config, problems);
     readSip(settings, config, problems);
     readSubscriptions(settings, config, problems);

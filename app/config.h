@@ -11,6 +11,7 @@
 #include "base/timer_queue.h"
 #include "board/directory.h"
 #include "dialoginfo/publish_profile.h"
+#include "server/attendant.h"
 #include "sip/digest.h"
 #include "transport/transport.h"
 
@@ -121,10 +122,17 @@ struct PublishConfig {
     quint32 expires = 3600;  // pua's default_expires: asked for, the server decides
 };
 
+// [attendant] and [diversion]: the operator's queue, pickup and forward (issue 7). The
+// [diversion] keys are those of Kamailio's diversion module (suffix) and beyond it.
+struct AttendantConfig {
+    server::AttendantOptions options;  // number, phone, ring_phone, recall_after, ...
+};
+
 struct Config {
     AccountConfig account;
     ServerConfig server;
     PublishConfig publish;
+    AttendantConfig attendant;
     SipConfig sip;
     SubscriptionsConfig subscriptions;
     // [monitor]: the directory, in the order of the file (see app/monitor_section.h).

@@ -21,6 +21,8 @@ HeadlessFrontEnd::HeadlessFrontEnd(Session& session, board::Console& console, QI
             });
     connect(&m_session, &Session::publicationChanged, this,
             [this](const PublicationView& publication) { write(publicationEvent(publication)); });
+    connect(&m_session, &Session::callChanged, this,
+            [this](const QueuedCallView& call) { write(callEvent(call)); });
     connect(&m_console, &board::Console::extensionsChanged, this, &HeadlessFrontEnd::reportChanges);
     connect(&m_console, &board::Console::directoryChanged, this, &HeadlessFrontEnd::syncDirectory);
 }
@@ -69,6 +71,23 @@ void HeadlessFrontEnd::handleLine(const QByteArray& line) {
         case CommandKind::Snapshot:
             write(snapshotEvent(command.id));
             break;
+        case CommandKind::Pickup: {
+            const Result<QString> done =
+                command.call != 0 ? m_session.sendToPhone(command.call)
+                                  : m_session.pickup(command.pickupExtension, command.pickupDialog);
+            write(done ? ackEvent(command.id, *done) : errorEvent(command.id, done.error().reason));
+            break;
+        }
+        case CommandKind::Forward: {
+            const Result<QString> done = m_session.forward(command.forward);
+            write(done ? ackEvent(command.id, *done) : errorEvent(command.id, done.error().reason));
+            break;
+        }
+        case CommandKind::Reject: {
+            const Result<QString> done = m_session.reject(command.call, command.status);
+            write(done ? ackEvent(command.id, *done) : errorEvent(command.id, done.error().reason));
+            break;
+        }
     }
 }
 
@@ -84,8 +103,12 @@ QJsonObject HeadlessFrontEnd::snapshotEvent(const QJsonValue& id) const {
             extensions.append(lamp);
         }
     }
+    QJsonArray queue;
+    for (const QueuedCallView& call : m_session.queue())
+        queue.append(callObject(call));
     QJsonObject object{{QStringLiteral("event"), QStringLiteral("snapshot")},
-                       {QStringLiteral("extensions"), extensions}};
+                       {QStringLiteral("extensions"), extensions},
+                       {QStringLiteral("queue"), queue}};
     if (!id.isUndefined()) object.insert(QStringLiteral("id"), id);
     return object;
 }

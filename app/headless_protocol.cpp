@@ -18,6 +18,139 @@ bool isSipUriText(const QString& text) {
 }
 const QString kEvent = QStringLiteral("event");
 
+// A call id: a positive integer, as a JSON number or a string of digits.
+std::optional<quint64> callIdOf(const QJsonValue& value) {
+    if (value.isDouble()) {
+        const double number = value.toDouble();
+        if (number >= 1 && number <= 9007199254740991.0 && number == double(qint64(number)))
+            return quint64(number);
+        return std::nullopt;
+    }
+    if (value.isString()) {
+        bool ok = false;
+        const quint64 number = value.toString().toULongLong(&ok);
+        if (ok && number > 0) return number;
+    }
+    return std::nullopt;
+}
+
+// An optional string field; false (with out.error set) when present but not a string.
+bool optionalString(const QJsonObject& object, const QString& key, QString& field,
+                    ParsedCommand& out) {
+    const QJsonValue value = object.value(key);
+    if (value.isUndefined() || value.isNull()) return true;
+    if (!value.isString()) {
+        out.error = QStringLiteral("\"%1\" must be a string").arg(key);
+        return false;
+    }
+    field = value.toString().trimmed();
+    return true;
+}
+
+// "ext" (or "extension") as a string.
+bool extensionField(const QJsonObject& object, QString& field, ParsedCommand& out) {
+    for (const QString& key : {QStringLiteral("ext"), QStringLiteral("extension")}) {
+        if (!optionalString(object, key, field, out)) return false;
+        if (!field.isEmpty()) return true;
+    }
+    return true;
+}
+
+ParsedCommand parsePickup(const QJsonObject& object, ParsedCommand out) {
+    if (!extensionField(object, out.pickupExtension, out)) return out;
+    if (!optionalString(object, QStringLiteral("dialog"), out.pickupDialog, out)) return out;
+    const QJsonValue call = object.value(QStringLiteral("call"));
+    if (!call.isUndefined()) {
+        const std::optional<quint64> id = callIdOf(call);
+        if (!id) {
+            out.error = QStringLiteral("\"call\" must be a call id from a \"call\" event");
+            return out;
+        }
+        out.call = *id;
+    }
+    const int given =
+        int(!out.pickupExtension.isEmpty()) + int(!out.pickupDialog.isEmpty()) + int(out.call != 0);
+    if (given != 1) {
+        out.error = QStringLiteral(
+            "\"pickup\" needs one of \"ext\" (a ringing extension), "
+            "\"dialog\" (a dialog id of a lamp event) or \"call\" (a queued "
+            "call)");
+        return out;
+    }
+    out.kind = CommandKind::Pickup;
+    return out;
+}
+
+ParsedCommand parseForward(const QJsonObject& object, ParsedCommand out) {
+    ForwardCommand& forward = out.forward;
+    if (!extensionField(object, forward.extension, out)) return out;
+    const QJsonValue call = object.value(QStringLiteral("call"));
+    if (!call.isUndefined()) {
+        const std::optional<quint64> id = callIdOf(call);
+        if (!id) {
+            out.error = QStringLiteral("\"call\" must be a call id from a \"call\" event");
+            return out;
+        }
+        forward.call = *id;
+    }
+    if ((forward.call != 0) == !forward.extension.isEmpty()) {
+        out.error = QStringLiteral(
+            "\"forward\" needs one of \"call\" (a queued call) or \"ext\" "
+            "(a ringing extension)");
+        return out;
+    }
+    if (!optionalString(object, QStringLiteral("to"), forward.to, out)) return out;
+    if (forward.to.isEmpty()) {
+        out.error = QStringLiteral("\"forward\" needs \"to\": an extension or a SIP URI");
+        return out;
+    }
+    if (!optionalString(object, QStringLiteral("reason"), forward.reason, out)) return out;
+    if (!optionalString(object, QStringLiteral("uri"), forward.uri, out)) return out;
+    QString privacy;
+    if (!optionalString(object, QStringLiteral("privacy"), privacy, out)) return out;
+    if (!privacy.isEmpty()) forward.privacy = privacy;
+    const QJsonValue counter = object.value(QStringLiteral("counter"));
+    if (!counter.isUndefined() && !counter.isNull()) {
+        const std::optional<quint64> number = callIdOf(counter);
+        if (!counter.isDouble() || !number || *number > 100) {
+            out.error = QStringLiteral("\"counter\" must be a whole number from 1 to 100");
+            return out;
+        }
+        forward.counter = int(*number);
+    }
+    const QJsonValue history = object.value(QStringLiteral("history_info"));
+    if (!history.isUndefined() && !history.isNull()) {
+        if (!history.isBool()) {
+            out.error = QStringLiteral("\"history_info\" must be true or false");
+            return out;
+        }
+        forward.historyInfo = history.toBool();
+    }
+    out.kind = CommandKind::Forward;
+    return out;
+}
+
+ParsedCommand parseReject(const QJsonObject& object, ParsedCommand out) {
+    const std::optional<quint64> id = callIdOf(object.value(QStringLiteral("call")));
+    if (!id) {
+        out.error = QStringLiteral("\"reject\" needs \"call\", a call id from a \"call\" event");
+        return out;
+    }
+    out.call = *id;
+    out.status = 486;  // Busy Here unless told otherwise
+    const QJsonValue code = object.value(QStringLiteral("code"));
+    if (!code.isUndefined() && !code.isNull()) {
+        const double number = code.toDouble(-1);
+        if (!code.isDouble() || number < 400 || number > 699 || number != double(int(number))) {
+            out.error = QStringLiteral("\"code\" must be a SIP failure status from 400 to 699");
+            return out;
+        }
+        out.status = int(number);
+    }
+    out.kind = CommandKind::Reject;
+    return out;
+}
+
 }  // namespace
 
 ParsedCommand parseCommand(QByteArrayView line) {
@@ -115,7 +248,12 @@ ParsedCommand parseCommand(QByteArrayView line) {
         }
         return out;
     }
-    out.error = QStringLiteral("unknown command \"%1\" (known: monitor, unmonitor, snapshot, quit)")
+    if (name == QLatin1String("pickup")) return parsePickup(object, std::move(out));
+    if (name == QLatin1String("forward")) return parseForward(object, std::move(out));
+    if (name == QLatin1String("reject")) return parseReject(object, std::move(out));
+    out.error = QStringLiteral(
+                    "unknown command \"%1\" (known: monitor, unmonitor, snapshot, "
+                    "pickup, forward, reject, quit)")
                     .arg(name);
     return out;
 }
@@ -319,6 +457,34 @@ QJsonObject subscriptionEvent(const QString& number, const ua::SubscriptionStatu
 QJsonObject ackEvent(const QJsonValue& id) {
     QJsonObject object{{kEvent, QStringLiteral("ack")}};
     if (!id.isUndefined()) object.insert(kId, id);
+    return object;
+}
+
+QJsonObject ackEvent(const QJsonValue& id, const QString& result) {
+    QJsonObject object = ackEvent(id);
+    object.insert(QStringLiteral("result"), result);
+    return object;
+}
+
+QJsonObject callObject(const QueuedCallView& call) {
+    QJsonObject object{{QStringLiteral("call"), qint64(call.call)},
+                       {QStringLiteral("state"), call.state},
+                       {QStringLiteral("queued"), call.queued},
+                       {QStringLiteral("from"), call.callerUri},
+                       {QStringLiteral("to"), call.calledUri},
+                       {QStringLiteral("since"), call.since.toString(Qt::ISODateWithMs)},
+                       {QStringLiteral("history"), QJsonArray::fromStringList(call.history)}};
+    if (!call.callerDisplay.isEmpty())
+        object.insert(QStringLiteral("from_display"), call.callerDisplay);
+    if (!call.target.isEmpty()) object.insert(QStringLiteral("target"), call.target);
+    if (!call.outcome.isEmpty()) object.insert(QStringLiteral("outcome"), call.outcome);
+    if (call.status != 0) object.insert(QStringLiteral("status"), call.status);
+    return object;
+}
+
+QJsonObject callEvent(const QueuedCallView& call) {
+    QJsonObject object = callObject(call);
+    object.insert(kEvent, QStringLiteral("call"));
     return object;
 }
 

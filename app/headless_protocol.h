@@ -21,7 +21,7 @@ namespace sb::app {
 // The JSON-lines machine interface (docs/headless.md): one compact JSON object per line,
 // "event" objects out on stdout, "cmd" objects in on stdin.
 
-enum class CommandKind { Quit, Monitor, Unmonitor, Snapshot };
+enum class CommandKind { Quit, Monitor, Unmonitor, Snapshot, Pickup, Forward, Reject };
 
 struct ParsedCommand {
     QJsonValue id{QJsonValue::Undefined};  // echoed in "ack"/"error"; undefined when absent
@@ -29,6 +29,12 @@ struct ParsedCommand {
     QString error;                         // why not, for the "error" event
     // monitor: extension, name, group, uri; unmonitor: extension.
     board::Extension extension;
+    // pickup: ext, dialog or call (a queued call: to the operator's phone).
+    QString pickupExtension;
+    QString pickupDialog;
+    quint64 call = 0;  // pickup, reject
+    int status = 0;    // reject
+    ForwardCommand forward;
 };
 
 // Longest command line accepted; longer lines are refused without being parsed.
@@ -48,6 +54,11 @@ QJsonObject registrationEvent(const RegistrationStatus& status);
 // [publish]: one publication accepted, failed or removed ("publication" event).
 QJsonObject publicationEvent(const PublicationView& publication);
 QJsonObject ackEvent(const QJsonValue& id);
+// The ack of an operator action, with what it did in words ("result").
+QJsonObject ackEvent(const QJsonValue& id, const QString& result);
+// A queued call (or one the operator acts on) changed or left ("call" event).
+QJsonObject callEvent(const QueuedCallView& call);
+QJsonObject callObject(const QueuedCallView& call);
 // One extension's lamp and dialogs ("lamp" event without "event"; also the elements of
 // "snapshot"). Times on the console's steady clock become UTC wall-clock times via
 // `now`/`wallNow`.

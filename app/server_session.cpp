@@ -16,6 +16,7 @@
 #include "server/dialog_publisher.h"
 #include "server/sip_server.h"
 #include "server/user_store.h"
+#include "sip/diversion.h"
 #include "transaction/transaction_layer.h"
 #include "transport/sip_transport.h"
 #include "transport/via_rules.h"
@@ -46,6 +47,7 @@ server::SipServerOptions serverOptions(const Config& config) {
         out.proxy.upstream = transport::Endpoint{
             server.upstreamTransport, QHostAddress(server.upstreamHost), server.upstreamPort};
     }
+    out.attendant = config.attendant.options;
     out.tracker.lifetime = std::chrono::seconds(server.dialogLifetime);
     out.tracker.calleeTrying = server.calleeTrying;
     // Each entry names a watcher user or a piece of a User-Agent; a watcher that both
@@ -321,6 +323,9 @@ Result<void> ServerSession::open() {
         });
     });
 
+    core->server->attendant().setListener(
+        [this](const server::Attendant::Event& event) { emit callChanged(queuedCallView(event)); });
+
     if (m_config.publish.enabled) {
         core->publisher = std::make_unique<server::DialogPublisher>(
             core->transactions, core->timers, core->random, core->server->domains(),
@@ -488,6 +493,124 @@ QList<CallSummary> ServerSession::calls() const {
         out << summary;
     }
     return out;
+}
+
+// ---- operator actions ---------------------------------------------------------------
+
+namespace {
+
+QString attendantStateName(server::Attendant::Call::State state) {
+    using State = server::Attendant::Call::State;
+    switch (state) {
+        case State::Waiting:
+            return QStringLiteral("waiting");
+        case State::Forwarding:
+            return QStringLiteral("forwarding");
+        case State::PickingUp:
+            return QStringLiteral("picking-up");
+        case State::ToPhone:
+            return QStringLiteral("to-phone");
+    }
+    return {};
+}
+
+Unexpected notServing() {
+    return fail(ErrorKind::Protocol, QStringLiteral("the server is not running"));
+}
+
+}  // namespace
+
+QueuedCallView ServerSession::queuedCallView(const server::Attendant::Call& call) const {
+    QueuedCallView view;
+    view.call = call.call;
+    view.state = attendantStateName(call.state);
+    view.queued = call.queued;
+    view.callerDisplay = call.callerDisplay;
+    view.callerUri = call.callerUri;
+    view.calledUri = call.calledUri;
+    view.since = wallTime(call.since);
+    view.history = call.history;
+    view.target = call.target;
+    view.outcome = call.outcome;
+    return view;
+}
+
+QueuedCallView ServerSession::queuedCallView(const server::Attendant::Event& event) const {
+    QueuedCallView view = queuedCallView(event.call);
+    if (event.kind == server::Attendant::EventKind::Left) {
+        view.status = event.status;
+        if (event.status == 0) {
+            view.state = QStringLiteral("returned");
+        } else {
+            view.state = event.status < 300 ? QStringLiteral("answered") : QStringLiteral("gone");
+        }
+    }
+    return view;
+}
+
+Result<QString> ServerSession::pickup(const QString& extension, const QString& dialog) {
+    if (!m_core || !m_core->server) return notServing();
+    server::Attendant& attendant = m_core->server->attendant();
+    Result<server::CallId> call =
+        dialog.isEmpty() ? attendant.ringingCallOf(extension) : attendant.callOfDialog(dialog);
+    if (!call) return fail(call.error());
+    return attendant.pickup(*call);
+}
+
+Result<QString> ServerSession::forward(const ForwardCommand& command) {
+    if (!m_core || !m_core->server) return notServing();
+    server::Attendant& attendant = m_core->server->attendant();
+    server::Attendant::ForwardRequest request;
+    if (command.call != 0) {
+        request.call = command.call;
+    } else {
+        Result<server::CallId> call = attendant.ringingCallOf(command.extension);
+        if (!call) return fail(call.error());
+        request.call = *call;
+    }
+    request.to = command.to;
+    request.reason = command.reason.toUtf8();
+    request.diversionUri = command.uri.toUtf8();
+    if (command.privacy) {
+        const auto privacy = sip::parseDiversionPrivacy(command.privacy->toUtf8());
+        if (!privacy)
+            return fail(ErrorKind::Protocol,
+                        QStringLiteral("privacy '%1' is not one of: full, name, uri, off")
+                            .arg(*command.privacy));
+        request.privacy = *privacy;
+    }
+    request.counter = command.counter;
+    request.historyInfo = command.historyInfo;
+    return attendant.forward(request);
+}
+
+Result<QString> ServerSession::sendToPhone(quint64 call) {
+    if (!m_core || !m_core->server) return notServing();
+    return m_core->server->attendant().sendToPhone(call);
+}
+
+Result<QString> ServerSession::reject(quint64 call, int status) {
+    if (!m_core || !m_core->server) return notServing();
+    return m_core->server->attendant().reject(call, status);
+}
+
+QList<QueuedCallView> ServerSession::queue() const {
+    QList<QueuedCallView> out;
+    if (!m_core || !m_core->server) return out;
+    for (const server::Attendant::Call& call : m_core->server->attendant().queue())
+        out << queuedCallView(call);
+    return out;
+}
+
+QStringList ServerSession::forwardReasons() const {
+    QStringList reasons = Session::forwardReasons();
+    for (const QByteArray& extra : m_config.attendant.options.extraReasons)
+        if (!reasons.contains(QString::fromUtf8(extra))) reasons << QString::fromUtf8(extra);
+    return reasons;
+}
+
+QString ServerSession::extensionActionsUnavailable() const {
+    return {};  // every call passes through the built-in server
 }
 
 void ServerSession::stop(base::Duration bound) {

@@ -14,6 +14,8 @@
 #include "base/random.h"
 #include "base/timer_queue.h"
 
+#include "server/attendant.h"
+
 namespace sb::server {
 class SipServer;
 }
@@ -58,6 +60,13 @@ public:
     void stop(base::Duration bound = base::Duration(5000)) override;
     QStringList listenAddresses() const override;
     const RegistrationStatus& registration() const override { return m_status; }
+    Result<QString> pickup(const QString& extension, const QString& dialog) override;
+    Result<QString> forward(const ForwardCommand& command) override;
+    Result<QString> sendToPhone(quint64 call) override;
+    Result<QString> reject(quint64 call, int status) override;
+    QList<QueuedCallView> queue() const override;
+    QStringList forwardReasons() const override;
+    QString extensionActionsUnavailable() const override;
 
     // The users served (their numbers), in [users] order; valid after open().
     QStringList users() const;
@@ -83,6 +92,8 @@ private:
     // Writes the publisher's state atomically beside the bindings file.
     void savePublicationState();
     QDateTime wallTime(base::TimePoint time) const;
+    QueuedCallView queuedCallView(const server::Attendant::Call& call) const;
+    QueuedCallView queuedCallView(const server::Attendant::Event& event) const;
 
     Config m_config;
     QString m_configPath;

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <QDateTime>
 #include <QObject>
 #include <QString>
 #include <QStringList>
+
+#include <optional>
 
 #include "app/registration_status.h"
 #include "base/clock.h"
@@ -31,6 +34,36 @@ struct PublicationView {
     QString dialogState;  // the RFC 4235 state the publication carries ("early", ...)
     int code = 0;         // the SIP status of the answer, 0 when none
     QString reason;       // why it failed, empty otherwise
+};
+
+// A call waiting for the operator, or one she acts on (issue 7), as the front ends show
+// it: the queue panel, headless "call" events.
+struct QueuedCallView {
+    quint64 call = 0;  // what forward/pickup/reject name it by
+    // "waiting", "forwarding", "picking-up", "to-phone" while it rings; "answered",
+    // "gone" (caller hung up, rejected) or "returned" (rings its extension again) at the end.
+    QString state;
+    bool queued = false;  // listed in the queue (not only an action on an extension's call)
+    QString callerDisplay;
+    QString callerUri;
+    QString calledUri;
+    QDateTime since;
+    QStringList history;  // how it came here: "from 203, no-answer", topmost first
+    QString target;       // what it rings now
+    QString outcome;      // what the last action came to ("203 busy")
+    int status = 0;       // at the end: the final status the caller got
+};
+
+// A forward as the operator asks for it (the forward dialog, the headless command).
+struct ForwardCommand {
+    quint64 call = 0;   // a queued call ...
+    QString extension;  // ... or the call ringing at this extension
+    QString to;         // an extension or a SIP URI
+    QString reason;     // empty: [attendant] default_reason
+    QString uri;        // the diversion URI; empty: the Request-URI of the diverted leg
+    std::optional<QString> privacy;
+    std::optional<int> counter;
+    std::optional<bool> historyInfo;
 };
 
 // What the front ends drive, whichever way Switchboard runs (DESIGN.md "Two ways to
@@ -62,12 +95,31 @@ public:
     // Client mode: the account's registration. Server mode: Unregistered, never changes.
     virtual const RegistrationStatus& registration() const = 0;
 
+    // Operator actions (issue 7). Each returns what it did in words for the operator, or
+    // why not (the call then goes on ringing where it was). The defaults refuse with the
+    // reason: a session that cannot act says so rather than doing nothing.
+    // Pick up the call ringing at `extension` (or the call of dialog id `dialog`).
+    virtual Result<QString> pickup(const QString& extension, const QString& dialog);
+    virtual Result<QString> forward(const ForwardCommand& command);
+    // A queued call to the operator's own phone.
+    virtual Result<QString> sendToPhone(quint64 call);
+    virtual Result<QString> reject(quint64 call, int status);
+    // The calls waiting in the queue, longest waiting first.
+    virtual QList<QueuedCallView> queue() const { return {}; }
+    // The reasons a forward offers: RFC 5806's and the administrator's.
+    virtual QStringList forwardReasons() const;
+    // Whether a call ringing at any extension can be forwarded or picked up (false: only
+    // queued calls; the UI shows the action disabled with this reason).
+    virtual QString extensionActionsUnavailable() const;
+
 signals:
     void registrationChanged(const sb::app::RegistrationStatus& status);
     // Server mode: a user's bindings changed (registered, refreshed, expired, removed).
     void bindingsChanged(const QString& user, const QList<sb::app::BindingView>& bindings);
     // A publication of dialog-info ([publish]) was accepted, failed or removed.
     void publicationChanged(const sb::app::PublicationView& publication);
+    // A queued call (or one the operator acts on) changed or left.
+    void callChanged(const sb::app::QueuedCallView& call);
     void stopped();
 };
 

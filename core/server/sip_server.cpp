@@ -50,6 +50,9 @@ SipServer::SipServer(transaction::TransactionLayer& layer, transport::Transport&
     // call the tracker forgot (restart, lifetime) must still reach the other phone.
     m_proxy->setContactLookup(
         [this](const sip::Uri& uri) { return m_bindings->lookupByContact(uri); });
+    m_attendant = std::make_unique<Attendant>(*m_proxy, *m_tracker, m_domains, users, timers,
+                                              options.attendant);
+    m_proxy->setCallHolder(m_attendant.get());
     NotifierOptions notifier = options.notifier;
     if (!notifier.userExists)
         notifier.userExists = [this](const QString& user) { return m_users.hasUser(user); };
@@ -60,7 +63,9 @@ SipServer::SipServer(transaction::TransactionLayer& layer, transport::Transport&
         std::make_unique<PublicationStore>(*m_dialogState, m_domains, timers, random, publication);
 }
 
-SipServer::~SipServer() = default;
+SipServer::~SipServer() {
+    m_proxy->setCallHolder(nullptr);
+}
 
 void SipServer::addListeningEndpoint(const transport::Endpoint& endpoint) {
     m_domains.addListeningEndpoint(endpoint);

@@ -8,6 +8,7 @@
 
 #include "base/random.h"
 #include "base/timer_queue.h"
+#include "server/attendant.h"
 #include "server/binding_store.h"
 #include "server/dialog_notifier.h"
 #include "server/dialog_tracker.h"
@@ -41,6 +42,7 @@ struct SipServerOptions {
     DialogTrackerOptions tracker;
     NotifierOptions notifier;
     PublicationOptions publication;
+    AttendantOptions attendant;
 };
 
 // Counters for diagnostics, the server panel and the benchmarks.
@@ -89,6 +91,7 @@ public:
     DialogNotifier& notifier() { return *m_notifier; }
     PublicationStore& publications() { return *m_publications; }
     Proxy& proxy() { return *m_proxy; }
+    Attendant& attendant() { return *m_attendant; }
     const SipServerCounters& counters() const { return m_counters; }
 
     // Ends the watchers' subscriptions (terminated NOTIFY) and saves the bindings.
@@ -127,6 +130,7 @@ private:
     std::unique_ptr<DialogStateStore> m_dialogState;
     std::unique_ptr<DialogTracker> m_tracker;
     std::unique_ptr<Proxy> m_proxy;
+    std::unique_ptr<Attendant> m_attendant;  // after the proxy: gone before it
     std::unique_ptr<DialogNotifier> m_notifier;
     std::unique_ptr<PublicationStore> m_publications;
     SipServerCounters m_counters;

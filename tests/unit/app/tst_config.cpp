@@ -485,6 +485,87 @@ private slots:
         QVERIFY2(config->warnings.isEmpty(), qPrintable(config->warnings.join(QLatin1Char('\n'))));
         QCOMPARE(config->server.enabled, server);
     }
+
+    void attendantAndDiversion() {
+        const auto config = load(
+            "[attendant]\n"
+            "number = reception\n"
+            "phone = 209\n"
+            "ring_phone = false\n"
+            "recall_after = 45\n"
+            "default_reason = x-lunch\n"
+            "auto_answer = alert-info\n"
+            "[diversion]\n"
+            "suffix = \";x-site=berlin\"\n"
+            "counter = 1\n"
+            "limit = 5\n"
+            "privacy = full\n"
+            "screen = no\n"
+            "reasons = x-lunch, x-meeting\n"
+            "history_info = beside\n");
+        QVERIFY2(config, config ? "" : qPrintable(config.error().reason));
+        const sb::server::AttendantOptions& options = config->attendant.options;
+        QCOMPARE(options.number, QStringLiteral("reception"));
+        QCOMPARE(options.phoneUser, QStringLiteral("209"));
+        QVERIFY(!options.ringPhone);
+        QCOMPARE(options.recallAfter, sb::base::Duration(std::chrono::seconds(45)));
+        QCOMPARE(options.defaultReason, QByteArray("x-lunch"));
+        QCOMPARE(options.autoAnswer, sb::server::AttendantOptions::AutoAnswer::AlertInfo);
+        QCOMPARE(options.suffix, QByteArray(";x-site=berlin"));
+        QCOMPARE(options.counter, 1);
+        QCOMPARE(options.limit, 5);
+        QCOMPARE(options.privacy, sb::sip::DiversionPrivacy::Full);
+        QCOMPARE(options.screen, std::optional<bool>(false));
+        QCOMPARE(options.extraReasons, (QByteArrayList{"x-lunch", "x-meeting"}));
+        QCOMPARE(options.historyInfo, sb::server::AttendantOptions::HistoryInfo::Beside);
+        QVERIFY(config->warnings.isEmpty());
+    }
+
+    void attendantDefaults() {
+        const auto config = load("[server]\nenabled = true\n");
+        QVERIFY(config);
+        const sb::server::AttendantOptions& options = config->attendant.options;
+        QVERIFY(options.number.isEmpty());
+        QVERIFY(options.ringPhone);
+        QCOMPARE(options.defaultReason, QByteArray("deflection"));
+        QVERIFY(options.suffix.isEmpty());
+        QCOMPARE(options.historyInfo, sb::server::AttendantOptions::HistoryInfo::Off);
+    }
+
+    void attendantProblems_data() {
+        QTest::addColumn<QByteArray>("text");
+        QTest::addColumn<QString>("problem");
+        QTest::newRow("number with @") << QByteArray("[attendant]\nnumber = 200@x\n")
+                                       << "[attendant] number: '200@x' is not a user name";
+        QTest::newRow("phone is the reception")
+            << QByteArray("[attendant]\nnumber = 200\nphone = 200\n")
+            << "[attendant] phone: is the reception number itself";
+        QTest::newRow("recall too short") << QByteArray("[attendant]\nrecall_after = 1\n")
+                                          << "[attendant] recall_after: '1' is not a whole number";
+        QTest::newRow("unknown reason") << QByteArray("[attendant]\ndefault_reason = lunch\n")
+                                        << "[attendant] default_reason: 'lunch' is neither";
+        QTest::newRow("auto answer") << QByteArray("[attendant]\nauto_answer = yes\n")
+                                     << "[attendant] auto_answer: 'yes' is not one of";
+        QTest::newRow("reason not a token") << QByteArray("[diversion]\nreasons = \"a b\"\n")
+                                            << "[diversion] reasons: 'a b' is not a token";
+        QTest::newRow("suffix without semicolon")
+            << QByteArray("[diversion]\nsuffix = privacy=full\n")
+            << "[diversion] suffix: the suffix must start with ';'";
+        QTest::newRow("suffix repeats privacy")
+            << QByteArray("[diversion]\nprivacy = off\nsuffix = \";privacy=full\"\n")
+            << "[diversion] suffix: the suffix repeats the privacy parameter";
+        QTest::newRow("privacy") << QByteArray("[diversion]\nprivacy = partial\n")
+                                 << "[diversion] privacy: 'partial' is not one of";
+        QTest::newRow("history info") << QByteArray("[diversion]\nhistory_info = yes\n")
+                                      << "[diversion] history_info: 'yes' is not one of";
+    }
+
+    void attendantProblems() {
+        QFETCH(QByteArray, text);
+        QFETCH(QString, problem);
+        const QString reported = problems(text);
+        QVERIFY2(reported.contains(problem), qPrintable(reported));
+    }
 };
 
 QTEST_GUILESS_MAIN(TstConfig)

@@ -376,6 +376,110 @@ private slots:
         QCOMPARE(stateName(RegistrationStatus::State::Registered), QStringLiteral("registered"));
         QCOMPARE(stateName(RegistrationStatus::State::Failed), QStringLiteral("failed"));
     }
+
+    void pickupForms() {
+        ParsedCommand byExt = parseCommand(R"({"cmd":"pickup","ext":"202","id":1})");
+        QVERIFY2(byExt.kind, qPrintable(byExt.error));
+        QCOMPARE(*byExt.kind, CommandKind::Pickup);
+        QCOMPARE(byExt.pickupExtension, QStringLiteral("202"));
+        ParsedCommand byDialog = parseCommand(R"({"cmd":"pickup","dialog":"d12ab"})");
+        QVERIFY(byDialog.kind);
+        QCOMPARE(byDialog.pickupDialog, QStringLiteral("d12ab"));
+        ParsedCommand byCall = parseCommand(R"({"cmd":"pickup","call":"17"})");
+        QVERIFY(byCall.kind);
+        QCOMPARE(byCall.call, quint64(17));
+    }
+
+    void forwardWithEveryField() {
+        const ParsedCommand command = parseCommand(
+            R"({"cmd":"forward","call":5,"to":"203","reason":"user-busy","uri":"sip:200@x",)"
+            R"("privacy":"full","counter":2,"history_info":true})");
+        QVERIFY2(command.kind, qPrintable(command.error));
+        QCOMPARE(*command.kind, CommandKind::Forward);
+        QCOMPARE(command.forward.call, quint64(5));
+        QCOMPARE(command.forward.to, QStringLiteral("203"));
+        QCOMPARE(command.forward.reason, QStringLiteral("user-busy"));
+        QCOMPARE(command.forward.uri, QStringLiteral("sip:200@x"));
+        QCOMPARE(command.forward.privacy, std::optional<QString>(QStringLiteral("full")));
+        QCOMPARE(command.forward.counter, std::optional<int>(2));
+        QCOMPARE(command.forward.historyInfo, std::optional<bool>(true));
+        const ParsedCommand byExt = parseCommand(R"({"cmd":"forward","ext":"202","to":"203"})");
+        QVERIFY(byExt.kind);
+        QCOMPARE(byExt.forward.extension, QStringLiteral("202"));
+        QVERIFY(!byExt.forward.privacy);
+    }
+
+    void rejectCode() {
+        const ParsedCommand plain = parseCommand(R"({"cmd":"reject","call":3})");
+        QVERIFY(plain.kind);
+        QCOMPARE(plain.status, 486);
+        const ParsedCommand coded = parseCommand(R"({"cmd":"reject","call":3,"code":603})");
+        QVERIFY(coded.kind);
+        QCOMPARE(coded.status, 603);
+    }
+
+    void actionRefusals_data() {
+        QTest::addColumn<QByteArray>("line");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("pickup of nothing") << QByteArray(R"({"cmd":"pickup"})") << "needs one of";
+        QTest::newRow("pickup of two")
+            << QByteArray(R"({"cmd":"pickup","ext":"202","dialog":"d1"})") << "needs one of";
+        QTest::newRow("pickup call id")
+            << QByteArray(R"({"cmd":"pickup","call":-4})") << "\"call\" must be a call id";
+        QTest::newRow("forward without to")
+            << QByteArray(R"({"cmd":"forward","ext":"202"})") << "needs \"to\"";
+        QTest::newRow("forward of both")
+            << QByteArray(R"({"cmd":"forward","ext":"202","call":4,"to":"203"})") << "needs one of";
+        QTest::newRow("forward reason number")
+            << QByteArray(R"({"cmd":"forward","ext":"202","to":"203","reason":5})")
+            << "\"reason\" must be a string";
+        QTest::newRow("forward counter")
+            << QByteArray(R"({"cmd":"forward","ext":"202","to":"203","counter":0})")
+            << "\"counter\" must be a whole number";
+        QTest::newRow("forward history")
+            << QByteArray(R"({"cmd":"forward","ext":"202","to":"203","history_info":"yes"})")
+            << "\"history_info\" must be true or false";
+        QTest::newRow("reject without call")
+            << QByteArray(R"({"cmd":"reject"})") << "needs \"call\"";
+        QTest::newRow("reject 200")
+            << QByteArray(R"({"cmd":"reject","call":1,"code":200})") << "from 400 to 699";
+    }
+
+    void actionRefusals() {
+        QFETCH(QByteArray, line);
+        QFETCH(QString, message);
+        const ParsedCommand command = parseCommand(line);
+        QVERIFY(!command.kind);
+        QVERIFY2(command.error.contains(message), qPrintable(command.error));
+    }
+
+    void callEventFields() {
+        QueuedCallView call;
+        call.call = 9;
+        call.state = QStringLiteral("waiting");
+        call.queued = true;
+        call.callerDisplay = QStringLiteral("Alice");
+        call.callerUri = QStringLiteral("sip:201@switchboard.local");
+        call.calledUri = QStringLiteral("sip:200@switchboard.local");
+        call.since = QDateTime(QDate(2026, 11, 27), QTime(9, 30), Qt::UTC);
+        call.history = {QStringLiteral("from 203, user-busy")};
+        call.outcome = QStringLiteral("203 busy");
+        const QJsonObject event = parseLine(toLine(callEvent(call)));
+        QCOMPARE(event.value("event").toString(), QStringLiteral("call"));
+        QCOMPARE(event.value("call").toInt(), 9);
+        QCOMPARE(event.value("state").toString(), QStringLiteral("waiting"));
+        QCOMPARE(event.value("from_display").toString(), QStringLiteral("Alice"));
+        QCOMPARE(event.value("to").toString(), QStringLiteral("sip:200@switchboard.local"));
+        QCOMPARE(event.value("since").toString(), QStringLiteral("2026-11-27T09:30:00.000Z"));
+        QCOMPARE(event.value("history").toArray().first().toString(),
+                 QStringLiteral("from 203, user-busy"));
+        QCOMPARE(event.value("outcome").toString(), QStringLiteral("203 busy"));
+        QVERIFY(!event.contains("status"));
+        QCOMPARE(parseLine(toLine(ackEvent(QJsonValue(3), QStringLiteral("done"))))
+                     .value("result")
+                     .toString(),
+                 QStringLiteral("done"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TstHeadlessProtocol)

@@ -1,0 +1,43 @@
+#include "app/session.h"
+
+#include "sip/diversion.h"
+
+namespace sb::app {
+
+namespace {
+
+Unexpected notHere() {
+    return fail(ErrorKind::Protocol,
+                QStringLiteral("operator actions are not available in this mode yet"));
+}
+
+}  // namespace
+
+Result<QString> Session::pickup(const QString&, const QString&) {
+    return notHere();
+}
+
+Result<QString> Session::forward(const ForwardCommand&) {
+    return notHere();
+}
+
+Result<QString> Session::sendToPhone(quint64) {
+    return notHere();
+}
+
+Result<QString> Session::reject(quint64, int) {
+    return notHere();
+}
+
+QStringList Session::forwardReasons() const {
+    QStringList reasons;
+    for (QByteArrayView reason : sip::registeredDiversionReasons())
+        reasons << QString::fromLatin1(reason);
+    return reasons;
+}
+
+QString Session::extensionActionsUnavailable() const {
+    return QStringLiteral("operator actions are not available in this mode yet");
+}
+
+}  // namespace sb::app
