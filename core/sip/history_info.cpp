@@ -96,6 +96,24 @@ int historyCauseFor(QByteArrayView reason) {
     return 404;
 }
 
+QByteArrayView diversionReasonForCause(int cause) {
+    switch (cause) {
+        case 302:
+            return "unconditional";
+        case 486:
+            return "user-busy";
+        case 408:
+            return "no-answer";
+        case 480:
+        case 487:
+            return "deflection";
+        case 503:
+            return "unavailable";
+        default:
+            return "unknown";
+    }
+}
+
 Result<void> addRetargetHistory(Message& request, const HistoryRetarget& retarget) {
     for (const QByteArray* uri : {&retarget.from, &retarget.to}) {
         const bool unsafe = std::any_of(uri->begin(), uri->end(),

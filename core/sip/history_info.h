@@ -26,6 +26,10 @@ Result<std::vector<HistoryEntry>> receivedHistory(const Message& message);
 // 404 for a reason it does not list.
 int historyCauseFor(QByteArrayView diversionReason);
 
+// The other way (RFC 7544 §6): the Diversion reason a cause stands for; "unknown" for a
+// cause it does not list.
+QByteArrayView diversionReasonForCause(int cause);
+
 // A retarget from `from` (the Request-URI of the diverted leg as received) to `to`.
 struct HistoryRetarget {
     QByteArray from;

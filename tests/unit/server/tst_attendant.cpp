@@ -192,6 +192,7 @@ private slots:
     void rejectFromTheQueue();
     void historyInfoBesideOrInstead();
     void diversionOptions();
+    void historyInfoExplainsAQueuedCall();
     void badInputLeavesTheCallRinging();
     void limitRefusesTheForward();
 };
@@ -548,6 +549,17 @@ void TestAttendant::diversionOptions() {
     QCOMPARE(diversionsOf(f.lastInviteTo(k203).message),
              QByteArrayList{"<sip:reception@switchboard.local>;reason=away;counter=1;limit=5;"
                             "privacy=full;screen=yes;x-site=berlin"});
+}
+
+void TestAttendant::historyInfoExplainsAQueuedCall() {
+    Fixture f;
+    f.call("200",
+           "History-Info: <sip:100@pbx.example>;index=1, "
+           "<sip:101@pbx.example;cause=408>;index=1.1;mp=1, "
+           "<sip:200@switchboard.local;cause=486>;index=1.1.1;mp=1.1");
+    QCOMPARE(f.attendant.queue().at(0).history,
+             (QStringList{QStringLiteral("from sip:101@pbx.example, user-busy"),
+                          QStringLiteral("from sip:100@pbx.example, no-answer")}));
 }
 
 void TestAttendant::badInputLeavesTheCallRinging() {

@@ -51,6 +51,7 @@ class TestHistoryInfo : public QObject {
 private slots:
     void causeMapping_data();
     void causeMapping();
+    void reasonOfCause();
     void firstRetargetRecordsBothTargets();
     void privacyOfTheDivertingUser();
     void continuesFromTheLastEntry();
@@ -80,6 +81,15 @@ void TestHistoryInfo::causeMapping() {
     QFETCH(QByteArray, reason);
     QFETCH(int, cause);
     QCOMPARE(historyCauseFor(reason), cause);
+}
+
+void TestHistoryInfo::reasonOfCause() {
+    // Each mapped reason comes back from its cause (deflection and 480 both ways).
+    for (QByteArrayView reason :
+         {"unconditional", "user-busy", "no-answer", "deflection", "unavailable", "unknown"})
+        QCOMPARE(diversionReasonForCause(historyCauseFor(reason)), reason);
+    QCOMPARE(diversionReasonForCause(487), QByteArrayView("deflection"));
+    QCOMPARE(diversionReasonForCause(500), QByteArrayView("unknown"));
 }
 
 void TestHistoryInfo::firstRetargetRecordsBothTargets() {
