@@ -30,6 +30,7 @@ bool isDialogCreating(sip::Method method) {
 }
 
 constexpr int kSecretLength = 32;
+constexpr base::Duration kRingingRefresh = std::chrono::seconds(60);
 
 ProxyOptions withSecret(ProxyOptions options, base::Random& random) {
     if (!options.secret.isEmpty()) return options;
@@ -108,6 +109,7 @@ struct Proxy::ResponseContext {
     bool legEndReported = false;     // the holder heard that the current leg ended
     bool provisionalSent = false;    // a ringing response went upstream
     std::vector<CallId> closedLegs;  // replaced legs whose end the observer has heard
+    base::TimerId ringingRefresh = base::kNoTimer;  // our own 180, again every minute
 
     bool legPending(CallId leg) const {
         return std::any_of(branches.begin(), branches.end(),
@@ -150,6 +152,7 @@ Proxy::~Proxy() {
         for (ProxyBranch& branch : context->branches)
             if (branch.timerC != base::kNoTimer) m_timers.cancel(branch.timerC);
         if (context->linger != base::kNoTimer) m_timers.cancel(context->linger);
+        if (context->ringingRefresh != base::kNoTimer) m_timers.cancel(context->ringingRefresh);
     }
     // Client transactions outlive the proxy's interest (Timer M after a 2xx).
     m_layer.forgetUser(this);
@@ -779,6 +782,7 @@ void Proxy::erase(transaction::TransactionId serverId) {
         if (branch.transaction != transaction::kNoTransaction) m_branchOf.erase(branch.transaction);
     }
     if (c.linger != base::kNoTimer) m_timers.cancel(c.linger);
+    if (c.ringingRefresh != base::kNoTimer) m_timers.cancel(c.ringingRefresh);
     m_callContexts.erase(c.call);
     m_callContexts.erase(c.stableCall);
     m_contexts.erase(it);
@@ -822,6 +826,24 @@ void Proxy::sendOwnRinging(ResponseContext& c) {
         return;
     }
     c.provisionalSent = true;
+    // RFC 3261 §13.3.1.1: a call that waits (in the queue) gets a provisional response
+    // every minute, so that a proxy upstream does not give up on it (its Timer C).
+    const transaction::TransactionId serverId = c.server;
+    c.ringingRefresh =
+        m_timers.start(kRingingRefresh, [this, serverId] { refreshRinging(serverId); });
+}
+
+void Proxy::refreshRinging(transaction::TransactionId serverId) {
+    auto it = m_contexts.find(serverId);
+    if (it == m_contexts.end()) return;
+    ResponseContext& c = *it->second;
+    c.ringingRefresh = base::kNoTimer;
+    if (c.finalSent) return;
+    if (auto sent = m_layer.sendResponse(c.server, sip::makeResponse(c.request, 180, {}, c.toTag));
+        !sent)
+        qCDebug(lcServer) << "own 180 not sent again:" << sent.error().reason;
+    c.ringingRefresh =
+        m_timers.start(kRingingRefresh, [this, serverId] { refreshRinging(serverId); });
 }
 
 Result<void> Proxy::retarget(CallId call, Retarget retarget) {

@@ -196,6 +196,7 @@ private:
     void forwardResponseStatelessly(sip::Message response);
     ResponseContext* ringingCall(CallId call, Error* error);
     void sendOwnRinging(ResponseContext& context);
+    void refreshRinging(transaction::TransactionId serverId);
     // Tells the observer that a replaced leg failed, once none of its branches is left.
     void closeRetiredLeg(ResponseContext& context, CallId leg);
 

@@ -221,8 +221,11 @@ void TestAttendant::queuedCallRingsThePhoneAndWaits() {
     QCOMPARE(f.upstreamStatuses(), (std::vector<int>{100, 180}));
     QCOMPARE(f.attendant.queue().size(), std::size_t(1));
     QVERIFY(f.attendant.queue()[0].target.isEmpty());
+    // It rings on: 180 again every minute (RFC 3261 §13.3.1.1), so that nobody upstream
+    // gives up on it.
     f.clock.advance(std::chrono::minutes(5));
     QVERIFY(!f.finalSentUpstream());
+    QCOMPARE(f.upstreamStatuses(), (std::vector<int>{100, 180, 180, 180, 180, 180, 180}));
 }
 
 void TestAttendant::queueWithoutPhoneRingsNobody() {
