@@ -162,6 +162,23 @@ private:
         return answer.value_or(QJsonObject{});
     }
 
+    // 201 calls 202, whose phone rings until it is cancelled; true once 202's lamp rings.
+    Result<void> ringAt202(SippProcess& bob, SippProcess& alice) {
+        if (auto done = startPhone(bob, QStringLiteral("202"), "uas_ring_cancelled.xml"); !done)
+            return done;
+        if (auto done = startCaller(alice, QStringLiteral("202")); !done) return done;
+        if (!waitForLamp(QStringLiteral("202"), QStringLiteral("ringing")))
+            return sb::fail(sb::ErrorKind::Timeout, QStringLiteral("202 does not ring"));
+        return {};
+    }
+
+    QJsonObject forward202To203() {
+        return command({{QStringLiteral("cmd"), QStringLiteral("forward")},
+                        {QStringLiteral("ext"), QStringLiteral("202")},
+                        {QStringLiteral("to"), QStringLiteral("203")},
+                        {QStringLiteral("reason"), QStringLiteral("user-busy")}});
+    }
+
     // Every registered phone is idle again before the next test.
     void expectIdle(const QStringList& phones) {
         for (const QString& phone : phones)
@@ -220,18 +237,12 @@ private slots:
     void forwardWithReason() {
         mark();
         SippProcess bob, anna, alice;
-        auto done = startPhone(bob, QStringLiteral("202"), "uas_ring_cancelled.xml");
+        auto done = startPhone(anna, QStringLiteral("203"), "uas_answer.xml");
         SB_VERIFY(done, errorOf(done));
-        done = startPhone(anna, QStringLiteral("203"), "uas_answer.xml");
-        SB_VERIFY(done, errorOf(done));
-        done = startCaller(alice, QStringLiteral("202"));
-        SB_VERIFY(done, errorOf(done));
-        SB_VERIFY(waitForLamp(QStringLiteral("202"), QStringLiteral("ringing")), diagnostics());
+        done = ringAt202(bob, alice);
+        SB_VERIFY(done, errorOf(done) + diagnostics());
 
-        const QJsonObject ack = command({{QStringLiteral("cmd"), QStringLiteral("forward")},
-                                         {QStringLiteral("ext"), QStringLiteral("202")},
-                                         {QStringLiteral("to"), QStringLiteral("203")},
-                                         {QStringLiteral("reason"), QStringLiteral("user-busy")}});
+        const QJsonObject ack = forward202To203();
         SB_VERIFY(str(ack, "event") == QLatin1String("ack"), compact(ack) + diagnostics());
         QCOMPARE(str(ack, "result"), QStringLiteral("Forwarding to 203 (user-busy)"));
 
@@ -258,19 +269,13 @@ private slots:
     void recallToTheQueue() {
         mark();
         SippProcess bob, anna, desk, alice;
-        auto done = startPhone(bob, QStringLiteral("202"), "uas_ring_cancelled.xml");
-        SB_VERIFY(done, errorOf(done));
-        done = startPhone(anna, QStringLiteral("203"), "uas_ring_cancelled.xml");
+        auto done = startPhone(anna, QStringLiteral("203"), "uas_ring_cancelled.xml");
         SB_VERIFY(done, errorOf(done));
         done = startPhone(desk, QStringLiteral("204"), "uas_answer.xml");
         SB_VERIFY(done, errorOf(done));
-        done = startCaller(alice, QStringLiteral("202"));
-        SB_VERIFY(done, errorOf(done));
-        SB_VERIFY(waitForLamp(QStringLiteral("202"), QStringLiteral("ringing")), diagnostics());
-        const QJsonObject ack = command({{QStringLiteral("cmd"), QStringLiteral("forward")},
-                                         {QStringLiteral("ext"), QStringLiteral("202")},
-                                         {QStringLiteral("to"), QStringLiteral("203")},
-                                         {QStringLiteral("reason"), QStringLiteral("user-busy")}});
+        done = ringAt202(bob, alice);
+        SB_VERIFY(done, errorOf(done) + diagnostics());
+        const QJsonObject ack = forward202To203();
         SB_VERIFY(str(ack, "event") == QLatin1String("ack"), compact(ack) + diagnostics());
 
         const auto back = waitForCall([](const QJsonObject& e) {
@@ -306,13 +311,10 @@ private slots:
     void pickupToTheOperator() {
         mark();
         SippProcess bob, desk, alice;
-        auto done = startPhone(bob, QStringLiteral("202"), "uas_ring_cancelled.xml");
+        auto done = startPhone(desk, QStringLiteral("204"), "uas_answer.xml");
         SB_VERIFY(done, errorOf(done));
-        done = startPhone(desk, QStringLiteral("204"), "uas_answer.xml");
-        SB_VERIFY(done, errorOf(done));
-        done = startCaller(alice, QStringLiteral("202"));
-        SB_VERIFY(done, errorOf(done));
-        SB_VERIFY(waitForLamp(QStringLiteral("202"), QStringLiteral("ringing")), diagnostics());
+        done = ringAt202(bob, alice);
+        SB_VERIFY(done, errorOf(done) + diagnostics());
         const QJsonObject ack = command({{QStringLiteral("cmd"), QStringLiteral("pickup")},
                                          {QStringLiteral("ext"), QStringLiteral("202")}});
         SB_VERIFY(str(ack, "event") == QLatin1String("ack"), compact(ack) + diagnostics());
