@@ -440,7 +440,12 @@ void Proxy::advance(ResponseContext& c) {
             if (c.legEndReported) return;
             c.legEndReported = true;
             sendOwnRinging(c);
-            if (m_holder) m_holder->onLegEnded(c.stableCall, c.best.status());
+            if (!m_holder) return;
+            const transaction::TransactionId serverId = c.server;
+            m_holder->onLegEnded(c.stableCall, c.best.status());
+            // The holder may have ended the call from inside (a retarget whose branch
+            // failed at once, answered upstream): then the context may be gone.
+            if (m_contexts.find(serverId) == m_contexts.end()) return;
             continue;
         }
         sendBestResponse(c);

@@ -187,6 +187,7 @@ private slots:
     void pickupMovesTheCallToTheOperator();
     void pickupFailureRingsTheExtensionAgain();
     void pickupNeverStealsAnAnsweredCall();
+    void pickupReturnThatFailsAtOnceEndsTheCall();
     void sendToPhoneAndBack();
     void callerHangsUpWhileQueued();
     void rejectFromTheQueue();
@@ -443,6 +444,24 @@ void TestAttendant::pickupNeverStealsAnAnsweredCall() {
     QCOMPARE(f.liveDialogs(QStringLiteral("202")), 1);
     QCOMPARE(f.liveDialogs(QStringLiteral("209")), 0);
     QVERIFY(f.attendant.queue().empty());
+}
+
+void TestAttendant::pickupReturnThatFailsAtOnceEndsTheCall() {
+    // The operator's phone never answers (Timer B), and the way back to 202 fails at
+    // once (its flow is gone): the caller gets the failure, and nothing of the call is
+    // left (the context ends from inside the holder's callback).
+    Fixture f;
+    f.call("202");
+    f.answer(f.lastInviteTo(k202), 180, "bob");
+    QVERIFY(f.attendant.pickup(*f.attendant.ringingCallOf(QStringLiteral("202"))));
+    f.acceptCancel(k202, "bob");
+    QCOMPARE(f.requestsTo(sip::Method::Invite, kPhone).size(), std::size_t(1));
+    f.transport.failAllSends(Error{ErrorKind::Transport, QStringLiteral("gone")});
+    f.clock.advance(std::chrono::seconds(33));  // Timer B of the phone's branch
+    f.transport.failAllSends(std::nullopt);
+    QCOMPARE(f.events.back().kind, Attendant::EventKind::Left);
+    QCOMPARE(f.proxy.responseContexts(), 0u);
+    QCOMPARE(f.proxy.callsInProgress(), 0u);
 }
 
 void TestAttendant::sendToPhoneAndBack() {
