@@ -365,6 +365,7 @@ int runWindow(int argc, char** argv, const Options& options) {
 
     sb::app::WindowFrontEnd frontEnd(session.get(), window);
     frontEnd.offerPublishSettings(config.publish, configPath);
+    frontEnd.offerForwardDefaults(config.attendant);
     QObject::connect(&frontEnd, &sb::app::WindowFrontEnd::finished, &app,
                      [&app](int code) { app.exit(code); });
     sb::app::SignalWatcher termination;

@@ -2,6 +2,7 @@
 
 #include <QTimer>
 
+#include "app/config.h"
 #include "app/publish_section.h"
 #include "app/server_session.h"
 #include "app/session.h"
@@ -9,11 +10,60 @@
 
 namespace sb::app {
 
+// The session's operator actions as the window drives them (ui/ knows no app/ types).
+class SessionOperatorActions final : public ui::OperatorActions {
+public:
+    SessionOperatorActions(Session& session, QObject* parent)
+        : ui::OperatorActions(parent), m_session(session) {
+        connect(&m_session, &Session::callChanged, this, [this](const QueuedCallView& call) {
+            emit callChanged(WindowFrontEnd::toQueuedCall(call));
+        });
+    }
+
+    void setDefaults(const ui::ForwardDefaults& defaults) { m_defaults = defaults; }
+
+    Result<QString> pickup(const QString& extension) override {
+        return m_session.pickup(extension, {});
+    }
+    Result<QString> forward(const ui::ForwardRequest& request) override {
+        ForwardCommand command;
+        command.call = request.call;
+        command.extension = request.extension;
+        command.to = request.to;
+        command.reason = request.reason;
+        command.privacy = request.privacy;
+        command.historyInfo = request.historyInfo;
+        return m_session.forward(command);
+    }
+    Result<QString> sendToPhone(quint64 call) override { return m_session.sendToPhone(call); }
+    Result<QString> reject(quint64 call, int status) override {
+        return m_session.reject(call, status);
+    }
+    QList<ui::QueuedCall> queue() const override {
+        QList<ui::QueuedCall> out;
+        for (const QueuedCallView& call : m_session.queue())
+            out << WindowFrontEnd::toQueuedCall(call);
+        return out;
+    }
+    QStringList forwardReasons() const override { return m_session.forwardReasons(); }
+    ui::ForwardDefaults forwardDefaults() const override { return m_defaults; }
+    QString extensionActionsUnavailable() const override {
+        return m_session.extensionActionsUnavailable();
+    }
+
+private:
+    Session& m_session;
+    // [attendant] and [diversion] as shipped until offerForwardDefaults() says otherwise.
+    ui::ForwardDefaults m_defaults;
+};
+
 WindowFrontEnd::WindowFrontEnd(Session* session, ui::MainWindow& window, QObject* parent)
     : QObject(parent), m_session(session), m_window(window) {
     connect(&m_window, &ui::MainWindow::quitRequested, this, &WindowFrontEnd::requestQuit);
     if (!m_session) return;
     m_window.showListenAddresses(m_session->listenAddresses());
+    m_actions = new SessionOperatorActions(*m_session, this);
+    m_window.setOperatorActions(m_actions);
     if (auto* server = qobject_cast<ServerSession*>(m_session)) {
         showServer(*server);
         connect(m_session, &Session::stopped, this, [this] { emit finished(0); });
@@ -72,6 +122,16 @@ void WindowFrontEnd::offerPublishSettings(const PublishConfig& running, const QS
     });
 }
 
+void WindowFrontEnd::offerForwardDefaults(const AttendantConfig& attendant) {
+    if (!m_actions) return;
+    const server::AttendantOptions& options = attendant.options;
+    ui::ForwardDefaults defaults;
+    defaults.reason = QString::fromUtf8(options.defaultReason);
+    defaults.privacy = QString::fromLatin1(sip::privacyToken(options.privacy));
+    defaults.historyInfo = options.historyInfo != server::AttendantOptions::HistoryInfo::Off;
+    m_actions->setDefaults(defaults);
+}
+
 void WindowFrontEnd::requestQuit() {
     if (m_quitting) return;
     m_quitting = true;
@@ -96,6 +156,22 @@ ui::PublicationUpdate WindowFrontEnd::toUpdate(const PublicationView& publicatio
     out.dialogState = publication.dialogState;
     out.code = publication.code;
     out.reason = publication.reason;
+    return out;
+}
+
+ui::QueuedCall WindowFrontEnd::toQueuedCall(const QueuedCallView& call) {
+    ui::QueuedCall out;
+    out.call = call.call;
+    out.state = call.state;
+    out.queued = call.queued;
+    out.callerDisplay = call.callerDisplay;
+    out.callerUri = call.callerUri;
+    out.calledUri = call.calledUri;
+    out.since = call.since;
+    out.history = call.history;
+    out.target = call.target;
+    out.outcome = call.outcome;
+    out.status = call.status;
     return out;
 }
 

@@ -4,22 +4,28 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QCoreApplication>
+#include <QFrame>
 #include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QLineEdit>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QStyle>
 #include <QTabBar>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include "ui/board_filter_proxy.h"
 #include "ui/board_model.h"
 #include "ui/board_view.h"
 #include "ui/directory_dialog.h"
+#include "ui/forward_dialog.h"
 #include "ui/publish_settings_dialog.h"
+#include "ui/queue_model.h"
+#include "ui/queue_panel.h"
 #include "ui/server_panel.h"
 #include "ui/sip_trace_dock.h"
 #include "ui/sip_trace_feed.h"
@@ -70,6 +76,16 @@ QPalette darkPalette() {
 // still stand out as tiles.
 QColor boardBackground(bool dark) {
     return dark ? QColor(0x17, 0x19, 0x1C) : QColor(0xE9, 0xEC, 0xEF);
+}
+
+// How long a notice that needs nothing from the operator stays.
+constexpr int kNoticeMs = 15000;
+
+// "202 Bob Martin", or the number alone.
+QString tileLabel(const QModelIndex& index) {
+    const QString number = index.data(BoardModel::NumberRole).toString();
+    const QString name = index.data(BoardModel::NameRole).toString();
+    return name.isEmpty() ? number : MainWindow::tr("%1 %2").arg(number, name);
 }
 
 }  // namespace
@@ -125,6 +141,32 @@ MainWindow::MainWindow(board::Console& console, QWidget* parent)
     top->addStretch(0);
     top->addWidget(m_filter);
     layout->addLayout(top);
+    // What the last action did, right above the board where the operator looks.
+    m_notice = new QFrame(central);
+    m_notice->setObjectName(QStringLiteral("actionNotice"));
+    m_notice->setFrameShape(QFrame::StyledPanel);
+    m_notice->setAutoFillBackground(true);
+    m_noticeIcon = new QLabel(m_notice);
+    m_noticeText = new QLabel(m_notice);
+    m_noticeText->setWordWrap(true);
+    m_noticeText->setTextFormat(Qt::PlainText);  // callers' names are not markup
+    m_noticeText->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_noticeText->setAccessibleName(tr("Last action"));
+    auto* dismiss = new QToolButton(m_notice);
+    dismiss->setText(tr("Dismiss"));
+    dismiss->setToolTip(tr("Dismiss (Esc on the board)"));
+    dismiss->setAutoRaise(true);
+    dismiss->setFocusPolicy(Qt::NoFocus);
+    connect(dismiss, &QToolButton::clicked, this, &MainWindow::dismissNotice);
+    auto* noticeLayout = new QHBoxLayout(m_notice);
+    noticeLayout->setContentsMargins(8, 4, 4, 4);
+    noticeLayout->addWidget(m_noticeIcon, 0, Qt::AlignTop);
+    noticeLayout->addWidget(m_noticeText, 1);
+    noticeLayout->addWidget(dismiss, 0, Qt::AlignTop);
+    m_notice->hide();
+    m_noticeTimer.setSingleShot(true);
+    connect(&m_noticeTimer, &QTimer::timeout, this, &MainWindow::dismissNotice);
+    layout->addWidget(m_notice);
     layout->addWidget(m_stack, 1);
     setCentralWidget(central);
 
@@ -137,6 +179,13 @@ MainWindow::MainWindow(board::Console& console, QWidget* parent)
     addDockWidget(Qt::BottomDockWidgetArea, m_serverPanel);
     tabifyDockWidget(m_traceDock, m_serverPanel);
     m_serverPanel->hide();
+    // The queue is the operator's, not an administrator's: beside the board, where it is
+    // seen all day; shown once there is a queue to show (showServerMode).
+    m_queuePanel = new QueuePanel(this);
+    addDockWidget(Qt::RightDockWidgetArea, m_queuePanel);
+    m_queuePanel->hide();
+    connect(m_queuePanel, &QueuePanel::forwardRequested, this, &MainWindow::forwardQueued);
+    connect(m_queuePanel, &QueuePanel::notice, this, &MainWindow::showNotice);
 
     m_registration->setObjectName(QStringLiteral("registrationIndicator"));
     m_subscribed->setObjectName(QStringLiteral("subscribedCount"));
@@ -158,7 +207,10 @@ MainWindow::MainWindow(board::Console& console, QWidget* parent)
         m_filter->setFocus(Qt::ShortcutFocusReason);
         m_filter->insert(text);
     });
-    connect(m_view, &BoardView::escapePressed, this, &MainWindow::clearFilter);
+    connect(m_view, &BoardView::escapePressed, this, [this] {
+        clearFilter();
+        dismissNotice();
+    });
     connect(m_model, &BoardModel::changesFlushed, this, &MainWindow::updateSubscribedCount);
     connect(&m_console, &board::Console::directoryChanged, this, [this] {
         rebuildGroupTabs();
@@ -168,6 +220,7 @@ MainWindow::MainWindow(board::Console& console, QWidget* parent)
     connect(m_proxy, &QAbstractItemModel::rowsInserted, this, &MainWindow::updateBoardState);
     connect(m_proxy, &QAbstractItemModel::modelReset, this, &MainWindow::updateBoardState);
 
+    createCallActions();
     createMenus();
     rebuildGroupTabs();
     updateBoardState();
@@ -242,6 +295,34 @@ void MainWindow::createMenus() {
     // Client mode has no server to show.
     m_serverPanelAction->setEnabled(m_serverMode);
     view->addAction(m_serverPanelAction);
+    m_queuePanelAction = m_queuePanel->toggleViewAction();
+    m_queuePanelAction->setObjectName(QStringLiteral("queuePanelAction"));
+    m_queuePanelAction->setText(tr("Call &queue"));
+    m_queuePanelAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Q));
+    view->addAction(m_queuePanelAction);
+
+    // Every action on calls with its key, where keyboard users look for them.
+    QMenu* calls = menuBar()->addMenu(tr("&Calls"));
+    calls->setToolTipsVisible(true);
+    calls->addSection(tr("Ringing extension"));
+    calls->addAction(m_pickupAction);
+    calls->addAction(m_forwardAction);
+    calls->addSection(tr("Queue"));
+    calls->addAction(m_queuePanel->forwardAction());
+    calls->addAction(m_queuePanel->sendToPhoneAction());
+    calls->addAction(m_queuePanel->rejectAction());
+    calls->addSeparator();
+    QAction* toBoard = calls->addAction(tr("Go to the &board"));
+    toBoard->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
+    connect(toBoard, &QAction::triggered, this,
+            [this] { m_view->setFocus(Qt::ShortcutFocusReason); });
+    QAction* toQueue = calls->addAction(tr("Go to the &queue"));
+    toQueue->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_2));
+    connect(toQueue, &QAction::triggered, this, [this] {
+        m_queuePanel->show();
+        m_queuePanel->raise();
+        m_queuePanel->view()->setFocus(Qt::ShortcutFocusReason);
+    });
 
     QMenu* settings = menuBar()->addMenu(tr("&Settings"));
     m_publishSettingsAction = settings->addAction(tr("&Publishing…"));
@@ -279,6 +360,10 @@ void MainWindow::showServerMode(const QString& domain, const QStringList& listen
     m_serverPanel->setServerInfo(domain, listenAddresses);
     m_serverPanelAction->setEnabled(true);
     m_serverPanel->show();
+    // The built-in server holds the calls to the reception number: the queue is live,
+    // wide enough for a caller's name and number.
+    m_queuePanel->show();
+    resizeDocks({m_queuePanel}, {fontMetrics().averageCharWidth() * 52}, Qt::Horizontal);
     updateSubscribedCount();
 }
 
@@ -306,6 +391,7 @@ void MainWindow::setDarkPalette(bool dark) {
     board.setColor(QPalette::Window, boardBackground(dark));
     m_view->setPalette(board);
     m_view->setScheme(dark ? LampStyle::Scheme::Dark : LampStyle::Scheme::Light);
+    m_queuePanel->setScheme(dark ? LampStyle::Scheme::Dark : LampStyle::Scheme::Light);
     if (changed) emit darkPaletteChanged(dark);
 }
 
@@ -431,6 +517,211 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         emit quitRequested();
     }
     event->accept();
+}
+
+// ---- operator actions -------------------------------------------------------------
+
+void MainWindow::createCallActions() {
+    // On the board only (the queue has its own Enter and F), and for the current tile.
+    m_pickupAction = new QAction(tr("&Pick up"), this);
+    m_pickupAction->setObjectName(QStringLiteral("pickupAction"));
+    m_pickupAction->setShortcuts({QKeySequence(Qt::Key_Enter), QKeySequence(Qt::Key_Return)});
+    m_forwardAction = new QAction(tr("&Forward…"), this);
+    m_forwardAction->setObjectName(QStringLiteral("forwardAction"));
+    m_forwardAction->setShortcut(QKeySequence(Qt::Key_F));
+    for (QAction* action : {m_pickupAction, m_forwardAction}) {
+        action->setShortcutContext(Qt::WidgetShortcut);
+        m_view->addAction(action);
+    }
+    connect(m_pickupAction, &QAction::triggered, this, &MainWindow::pickUpCurrent);
+    connect(m_forwardAction, &QAction::triggered, this, &MainWindow::forwardCurrent);
+    connect(m_view, &QAbstractItemView::doubleClicked, this, [this] {
+        if (m_pickupAction->isEnabled()) pickUpCurrent();
+    });
+
+    m_tileMenu = new QMenu(this);
+    m_tileMenu->setObjectName(QStringLiteral("tileMenu"));
+    m_tileMenu->setToolTipsVisible(true);
+    m_tileMenuNote = m_tileMenu->addAction(QString());
+    m_tileMenuNote->setEnabled(false);
+    m_tileMenu->addAction(m_pickupAction);
+    m_tileMenu->addAction(m_forwardAction);
+    m_view->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_view, &QWidget::customContextMenuRequested, this, &MainWindow::showTileMenu);
+
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            &MainWindow::updateTileActions);
+    connect(m_proxy, &QAbstractItemModel::dataChanged, this, &MainWindow::updateTileActions);
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, &MainWindow::updateTileActions);
+    connect(m_proxy, &QAbstractItemModel::layoutChanged, this, &MainWindow::updateTileActions);
+    connect(m_proxy, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateTileActions);
+    connect(m_model, &BoardModel::changesFlushed, this, &MainWindow::checkForwardedTile);
+    connect(&m_console, &board::Console::directoryChanged, this, &MainWindow::checkForwardedTile);
+    updateTileActions();
+}
+
+void MainWindow::setOperatorActions(OperatorActions* actions) {
+    if (m_actions) disconnect(m_actions, nullptr, this, nullptr);
+    m_actions = actions;
+    if (m_actions)
+        connect(m_actions, &OperatorActions::callChanged, this, &MainWindow::onCallChanged);
+    m_queuePanel->setActions(actions);
+    updateTileActions();
+}
+
+void MainWindow::updateTileActions() {
+    const QModelIndex index = m_view->currentIndex();
+    const bool ringing = index.isValid() &&
+                         index.data(BoardModel::LampRole).toInt() == int(dialoginfo::Lamp::Ringing);
+    // Disabled, never missing: the reason is in the tooltip, the status tip and the menu.
+    QString why;
+    if (!m_actions)
+        why = tr("Picking up and forwarding need a running session");
+    else if (const QString unavailable = m_actions->extensionActionsUnavailable();
+             !unavailable.isEmpty())
+        why = unavailable;
+    else if (!index.isValid())
+        why = tr("Choose a ringing extension first");
+    else if (!ringing)
+        why = tr("%1 is not ringing (%2)")
+                  .arg(tileLabel(index), index.data(BoardModel::LampTextRole).toString());
+    const bool can = why.isEmpty();
+    m_pickupAction->setEnabled(can);
+    m_forwardAction->setEnabled(can);
+    const QString label = index.isValid() ? tileLabel(index) : QString();
+    m_pickupAction->setToolTip(
+        can ? tr("Pick up the call ringing at %1 on your phone (Enter)").arg(label) : why);
+    m_forwardAction->setToolTip(
+        can ? tr("Forward the call ringing at %1 with a reason (F)").arg(label) : why);
+    m_pickupAction->setStatusTip(m_pickupAction->toolTip());
+    m_forwardAction->setStatusTip(m_forwardAction->toolTip());
+    m_tileMenuNote->setText(why);
+    m_tileMenuNote->setVisible(!can);
+}
+
+void MainWindow::showTileMenu(const QPoint& at) {
+    const QModelIndex index = m_view->indexAt(at);
+    if (index.isValid()) m_view->setCurrentIndex(index);
+    updateTileActions();
+    m_tileMenu->popup(m_view->viewport()->mapToGlobal(at));
+}
+
+void MainWindow::pickUpCurrent() {
+    updateTileActions();
+    if (!m_pickupAction->isEnabled() || !m_actions) return;
+    const QModelIndex index = m_view->currentIndex();
+    const Result<QString> done = m_actions->pickup(index.data(BoardModel::NumberRole).toString());
+    if (done)
+        showNotice(*done, false);
+    else
+        showNotice(tr("Not picked up at %1: %2").arg(tileLabel(index), done.error().reason), true);
+}
+
+void MainWindow::forwardCurrent() {
+    updateTileActions();
+    if (!m_forwardAction->isEnabled()) return;
+    const QModelIndex index = m_view->currentIndex();
+    ForwardCall call;
+    call.extension = index.data(BoardModel::NumberRole).toString();
+    call.caller = index.data(BoardModel::OtherPartyRole).toString();
+    call.where = tr("Ringing at %1").arg(tileLabel(index));
+    call.ringingSeconds = [model = QPointer<BoardModel>(m_model), number = call.extension] {
+        const int row = model ? model->rowOf(number) : -1;
+        return row < 0 ? 0 : model->index(row).data(BoardModel::ElapsedSecondsRole).toLongLong();
+    };
+    openForwardDialog(std::move(call));
+}
+
+void MainWindow::forwardQueued(const QueuedCall& queued) {
+    if (!m_actions) return;
+    ForwardCall call;
+    call.call = queued.call;
+    call.caller = QueueModel::callerText(queued);
+    const QString called = QueueModel::userPartOf(queued.calledUri);
+    call.where = called.isEmpty() ? tr("Waiting in the queue")
+                                  : tr("Waiting in the queue (called %1)").arg(called);
+    call.ringingSeconds = [panel = QPointer<QueuePanel>(m_queuePanel), id = queued.call] {
+        return panel ? panel->waitingSeconds(id).value_or(0) : 0;
+    };
+    openForwardDialog(std::move(call));
+}
+
+void MainWindow::openForwardDialog(ForwardCall call) {
+    if (!m_actions) return;
+    if (m_forwardDialog) {  // one forward at a time
+        m_forwardDialog->raise();
+        m_forwardDialog->activateWindow();
+        return;
+    }
+    auto* dialog =
+        new ForwardDialog(std::move(call), *m_actions, m_console.directory().extensions(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &ForwardDialog::forwarded, this,
+            [this](const QString& message) { showNotice(message, false); });
+    m_forwardDialog = dialog;
+    dialog->open();
+    checkForwardedTile();  // it may have stopped ringing on the way here
+}
+
+void MainWindow::checkForwardedTile() {
+    if (!m_forwardDialog || m_forwardDialog->hasStopped()) return;
+    const QString number = m_forwardDialog->call().extension;
+    if (number.isEmpty()) return;
+    const int row = m_model->rowOf(number);
+    if (row < 0) {
+        m_forwardDialog->callStopped(tr("%1 left the board").arg(number));
+        return;
+    }
+    const QModelIndex index = m_model->index(row);
+    if (index.data(BoardModel::LampRole).toInt() != int(dialoginfo::Lamp::Ringing))
+        m_forwardDialog->callStopped(
+            tr("%1 is %2 now")
+                .arg(tileLabel(index), index.data(BoardModel::LampTextRole).toString()));
+}
+
+void MainWindow::onCallChanged(const QueuedCall& call) {
+    if (!m_forwardDialog || m_forwardDialog->call().call != call.call || !call.hasEnded()) return;
+    m_forwardDialog->callStopped(call.outcome.isEmpty() ? QueueModel::stateText(call).toLower()
+                                                        : call.outcome);
+}
+
+void MainWindow::showNotice(const QString& text, bool problem) {
+    m_noticeProblem = problem;
+    m_noticeText->setText(text);
+    // Tinted, with an icon and words: a problem reads as one without its colour.
+    QPalette tinted = m_notice->palette();
+    tinted.setColor(QPalette::Window,
+                    problem ? QColor(0xFD, 0xEC, 0xEA) : QColor(0xE6, 0xF4, 0xEA));
+    tinted.setColor(QPalette::WindowText,
+                    problem ? QColor(0x5F, 0x12, 0x0C) : QColor(0x1E, 0x46, 0x20));
+    tinted.setColor(QPalette::ButtonText, tinted.color(QPalette::WindowText));
+    m_notice->setPalette(tinted);
+    const int size = style()->pixelMetric(QStyle::PM_SmallIconSize);
+    m_noticeIcon->setPixmap(style()
+                                ->standardIcon(problem ? QStyle::SP_MessageBoxWarning
+                                                       : QStyle::SP_MessageBoxInformation)
+                                .pixmap(size, size));
+    m_notice->show();
+    statusBar()->showMessage(text, kNoticeMs);
+    if (problem)
+        m_noticeTimer.stop();
+    else
+        m_noticeTimer.start(kNoticeMs);
+}
+
+void MainWindow::dismissNotice() {
+    m_noticeTimer.stop();
+    m_notice->hide();
+    m_noticeText->clear();
+    m_noticeProblem = false;
+}
+
+ForwardDialog* MainWindow::forwardDialog() const {
+    return m_forwardDialog;
+}
+
+QString MainWindow::noticeText() const {
+    return m_notice->isHidden() ? QString() : m_noticeText->text();
 }
 
 void MainWindow::showAbout() {

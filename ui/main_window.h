@@ -3,17 +3,22 @@
 #include <QLabel>
 #include <QMainWindow>
 #include <QPalette>
+#include <QPointer>
 #include <QStringList>
+#include <QTimer>
 
 #include <vector>
 
 #include "board/console.h"
+#include "ui/operator_actions.h"
 #include "ui/publish_settings_dialog.h"
 #include "ui/registration_indicator.h"
 #include "ui/sip_trace_feed.h"
 
 class QAction;
+class QFrame;
 class QLineEdit;
+class QMenu;
 class QStackedWidget;
 class QTabBar;
 
@@ -22,7 +27,10 @@ namespace sb::ui {
 class BoardFilterProxy;
 class BoardModel;
 class BoardView;
+class ForwardDialog;
+class QueuePanel;
 class ServerPanel;
+struct ForwardCall;
 class SipTraceDock;
 
 // The console's window: the board of extension tiles (groups as tabs, type-to-filter),
@@ -30,6 +38,12 @@ class SipTraceDock;
 // dock for administrators; in built-in server mode also the server panel (bindings and
 // live calls). Everything on the board comes from board::Console through BoardModel; the
 // window never talks SIP.
+//
+// The operator acts through OperatorActions (issue 7): a ringing tile offers Pick up
+// (Enter, double-click) and Forward… (F), other tiles show those actions disabled with
+// the reason; the call queue lists the calls waiting for her; the forward dialog sends a
+// call on with a reason. What an action did, or why not, shows in a notice above the
+// board and in the status bar.
 class MainWindow final : public QMainWindow {
     Q_OBJECT
 public:
@@ -55,6 +69,22 @@ public:
     void setPublishSettings(const PublishSettingsDialog::Values& values, const QString& fileName,
                             PublishSettingsDialog::Apply apply);
     QAction* publishSettingsAction() const { return m_publishSettingsAction; }
+
+    // The operator's actions (not owned; null: none, the actions show disabled). The
+    // queue panel lists the actions' calls.
+    void setOperatorActions(OperatorActions* actions);
+    OperatorActions* operatorActions() const { return m_actions; }
+    QueuePanel* queuePanel() const { return m_queuePanel; }
+    QAction* queuePanelAction() const { return m_queuePanelAction; }
+    // The current tile's actions and the tiles' context menu.
+    QAction* pickupAction() const { return m_pickupAction; }
+    QAction* forwardAction() const { return m_forwardAction; }
+    QMenu* tileMenu() const { return m_tileMenu; }
+    // The forward dialog while it is open, else null.
+    ForwardDialog* forwardDialog() const;
+    // The notice above the board: what the last action did or why not; empty when none.
+    QString noticeText() const;
+    bool noticeIsProblem() const { return m_noticeProblem; }
 
     BoardModel* boardModel() const { return m_model; }
     BoardFilterProxy* boardProxy() const { return m_proxy; }
@@ -82,6 +112,15 @@ public slots:
     // Opens the publishing settings dialog (see setPublishSettings); what it saves is
     // what it starts from next time.
     void editPublishSettings();
+    // Picks up the call ringing at the current tile; opens the forward dialog for it.
+    void pickUpCurrent();
+    void forwardCurrent();
+    // Opens the forward dialog for a queued call.
+    void forwardQueued(const sb::ui::QueuedCall& call);
+    // Shows what an action did (or, `problem`, why not) above the board and in the status
+    // bar; a problem stays until dismissed or replaced, the rest fades after a while.
+    void showNotice(const QString& text, bool problem);
+    void dismissNotice();
 
 signals:
     // The user asked to quit (menu, shortcut, or closing the window); the application
@@ -105,6 +144,14 @@ private:
     void updateBoardState();
     void updateSubscribedCount();
     void clearFilter();
+    void createCallActions();
+    void updateTileActions();
+    void showTileMenu(const QPoint& at);
+    void openForwardDialog(ForwardCall call);
+    // The forward dialog learns when its call stops ringing: from the board (a tile's
+    // call) or from the actions (a queued call).
+    void checkForwardedTile();
+    void onCallChanged(const QueuedCall& call);
 
     board::Console& m_console;
     BoardModel* m_model;
@@ -121,6 +168,19 @@ private:
     SipTraceDock* m_traceDock;
     ServerPanel* m_serverPanel;
     QAction* m_serverPanelAction = nullptr;
+    QueuePanel* m_queuePanel = nullptr;
+    QAction* m_queuePanelAction = nullptr;
+    QPointer<OperatorActions> m_actions;
+    QAction* m_pickupAction = nullptr;
+    QAction* m_forwardAction = nullptr;
+    QMenu* m_tileMenu = nullptr;
+    QAction* m_tileMenuNote = nullptr;  // why the tile's actions are disabled
+    QPointer<ForwardDialog> m_forwardDialog;
+    QFrame* m_notice = nullptr;
+    QLabel* m_noticeIcon = nullptr;
+    QLabel* m_noticeText = nullptr;
+    QTimer m_noticeTimer;
+    bool m_noticeProblem = false;
     QAction* m_publishSettingsAction = nullptr;
     PublishSettingsDialog::Values m_publishValues;
     QString m_publishFile;

@@ -1,7 +1,8 @@
 // The real main window on the offscreen platform, driven by a board::Console fed with
 // dialog-info documents built here: tile states and texts (model, proxy and view),
 // type-to-filter, Esc, arrow keys, a tab per group, tile size, the trace dock, the
-// directory dialog, and screenshots of idle and busy boards in both palettes for review.
+// directory dialog, the tile actions (Pick up and Forward… on ringing tiles only), and
+// screenshots of idle and busy boards in both palettes for review.
 
 #include <QAbstractItemModelTester>
 #include <QAction>
@@ -9,8 +10,10 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QLineEdit>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include <QTabBar>
 #include <QTableWidget>
 #include <QTest>
@@ -20,6 +23,7 @@
 
 #include "base/manual_clock.h"
 #include "board/console.h"
+#include "fake_operator_actions.h"
 #include "ui/board_filter_proxy.h"
 #include "ui/board_model.h"
 #include "ui/board_view.h"
@@ -536,6 +540,110 @@ private slots:
         QCOMPARE(list.size(), std::size_t(2));
         QCOMPARE(board.console.monitoredCount(), 2);
         QCOMPARE(shownNumbers(window), (QStringList{"201", "207"}));
+    }
+
+    // A ringing tile offers Pick up (Enter, double-click) and Forward… (F); other tiles
+    // show both disabled with the reason, in the tooltip and the context menu.
+    void tileActionsFollowTheLamp() {
+        Board board;
+        board.addOffice();
+        FakeOperatorActions actions;
+        MainWindow window(board.console);
+        window.setOperatorActions(&actions);
+        window.show();
+        window.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        board.busyAfternoon();
+        settle(window);
+        auto* view = window.boardView();
+        view->setFocus();
+
+        view->setCurrentIndex(tile(window, QStringLiteral("203")));
+        QVERIFY(window.pickupAction()->isEnabled());
+        QVERIFY(window.forwardAction()->isEnabled());
+        QCOMPARE(window.pickupAction()->toolTip(),
+                 QStringLiteral("Pick up the call ringing at 203 Carol Nguyen on your phone "
+                                "(Enter)"));
+        QTest::keyClick(view, Qt::Key_Return);
+        QCOMPARE(actions.pickups, QStringList{QStringLiteral("203")});
+        QCOMPARE(window.noticeText(), QStringLiteral("Picking up the call ringing at 203"));
+        QVERIFY(!window.noticeIsProblem());
+        QCOMPARE(window.statusBar()->currentMessage(), window.noticeText());
+
+        const QRect reception = view->visualRect(tile(window, QStringLiteral("200")));
+        // A double-click as a user makes it: a click, then the second press.
+        QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, reception.center());
+        QTest::mouseDClick(view->viewport(), Qt::LeftButton, {}, reception.center());
+        QCOMPARE(actions.pickups, (QStringList{"203", "200"}));
+
+        // Idle and busy tiles: disabled, with the reason; Enter does nothing.
+        view->setCurrentIndex(tile(window, QStringLiteral("201")));
+        QVERIFY(!window.pickupAction()->isEnabled());
+        QVERIFY(!window.forwardAction()->isEnabled());
+        QCOMPARE(window.pickupAction()->toolTip(),
+                 QStringLiteral("201 Alice Example is not ringing (Idle)"));
+        QTest::keyClick(view, Qt::Key_Return);
+        const QRect idle = view->visualRect(tile(window, QStringLiteral("201")));
+        QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, idle.center());
+        QTest::mouseDClick(view->viewport(), Qt::LeftButton, {}, idle.center());
+        QCOMPARE(actions.pickups.size(), 2);
+        view->setCurrentIndex(tile(window, QStringLiteral("205")));
+        QCOMPARE(window.forwardAction()->toolTip(),
+                 QStringLiteral("205 Eve Lindqvist is not ringing (Busy)"));
+        // F on a tile that does not ring is a letter like any other: it finds.
+        QTest::keyClick(view, Qt::Key_F);
+        QVERIFY(!window.forwardDialog());
+        QCOMPARE(window.filterEdit()->text(), QStringLiteral("f"));
+        QTest::keyClick(window.filterEdit(), Qt::Key_Escape);
+        QTest::keyClick(window.filterEdit(), Qt::Key_Escape);
+        QVERIFY(view->hasFocus());
+
+        // The context menu: the same actions, and why they are disabled on top.
+        QMenu* menu = window.tileMenu();
+        emit view->customContextMenuRequested(idle.center());
+        QTRY_VERIFY(menu->isVisible());
+        QCOMPARE(view->currentIndex(), tile(window, QStringLiteral("201")));
+        QVERIFY(menu->actions().contains(window.pickupAction()));
+        QVERIFY(menu->actions().contains(window.forwardAction()));
+        QVERIFY(!window.pickupAction()->isEnabled());
+        QCOMPARE(menu->actions().constFirst()->text(),
+                 QStringLiteral("201 Alice Example is not ringing (Idle)"));
+        QVERIFY(menu->actions().constFirst()->isVisible());
+        menu->close();
+        emit view->customContextMenuRequested(
+            view->visualRect(tile(window, QStringLiteral("216"))).center());
+        QTRY_VERIFY(menu->isVisible());
+        QVERIFY(window.pickupAction()->isEnabled());
+        QVERIFY(!menu->actions().constFirst()->isVisible());
+        menu->close();
+
+        // A pickup that fails says why, where the operator looks.
+        actions.failure = QStringLiteral("your phone (208) is not registered");
+        view->setFocus();
+        view->setCurrentIndex(tile(window, QStringLiteral("203")));
+        QTest::keyClick(view, Qt::Key_Return);
+        QCOMPARE(window.noticeText(),
+                 QStringLiteral("Not picked up at 203 Carol Nguyen: your phone (208) is not "
+                                "registered"));
+        QVERIFY(window.noticeIsProblem());
+        QCOMPARE(window.statusBar()->currentMessage(), window.noticeText());
+        saveShot(window, QStringLiteral("board_pickup_failed.png"));
+        // Esc on the board dismisses it.
+        QTest::keyClick(view, Qt::Key_Escape);
+        QCOMPARE(window.noticeText(), QString());
+
+        // A session that cannot act on extensions' calls (client mode): disabled, with its
+        // reason, even on a ringing tile.
+        actions.unavailable = QStringLiteral(
+            "another extension's call cannot be forwarded "
+            "without the server in the path");
+        window.setOperatorActions(&actions);
+        QVERIFY(!window.pickupAction()->isEnabled());
+        QCOMPARE(window.forwardAction()->toolTip(), actions.unavailable);
+        window.setOperatorActions(nullptr);
+        QVERIFY(!window.forwardAction()->isEnabled());
+        QCOMPARE(window.forwardAction()->toolTip(),
+                 QStringLiteral("Picking up and forwarding need a running session"));
     }
 
     void screenshots() {
