@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <deque>
+#include <memory>
 
 #include "base/log.h"
 #include "dialoginfo/dialog_info_writer.h"
@@ -34,19 +35,47 @@ int sideIndex(Direction direction) {
 }
 }  // namespace
 
+// A document handed to a publication's client, written when a PUBLISH first carries it
+// (or a save of the state needs it): a state the client coalesces away is never written.
+class DialogPublisher::Body {
+public:
+    Body(dialoginfo::Document document, const dialoginfo::WriteOptions& options)
+        : m_document(std::move(document)), m_options(options) {}
+
+    const QByteArray& bytes() const {
+        if (!m_written) {
+            m_bytes = dialoginfo::writeDocument(m_document, m_options);
+            m_written = true;
+        }
+        return m_bytes;
+    }
+
+private:
+    dialoginfo::Document m_document;
+    dialoginfo::WriteOptions m_options;
+    mutable QByteArray m_bytes;
+    mutable bool m_written = false;
+};
+
 struct DialogPublisher::Publication {
+    // One state handed to the client: the number of its publish() call, and what it says.
+    struct Handed {
+        quint64 version = 0;
+        DialogState state = DialogState::Trying;
+        std::shared_ptr<const Body> body;
+    };
+
     Key key;
     QString dialogId;
     std::optional<DialogInfo> published;  // the shaped dialog last handed to the client
-    // States handed to the client and not yet known to be accepted, by the number of
-    // the publish() call (the client coalesces: an answer may skip some).
-    std::deque<std::pair<quint64, DialogState>> handed;
+    // States handed to the client and not yet known to be accepted (the client
+    // coalesces: an answer may skip some).
+    std::deque<Handed> handed;
     DialogState accepted = DialogState::Trying;  // the state the server holds
     quint64 nextVersion = 0;
     bool ended = false;
-    QByteArray acceptedBody;  // the document the server holds (for a restart)
-    std::deque<std::pair<quint64, QByteArray>> handedBodies;
-    base::TimePoint expiresAt{};  // when the server lets what it holds run out
+    std::shared_ptr<const Body> acceptedBody;  // the document the server holds (for a restart)
+    base::TimePoint expiresAt{};               // when the server lets what it holds run out
     base::TimerId forgetTimer = base::kNoTimer;
     std::unique_ptr<Handler> handler;
     std::unique_ptr<ua::PublicationClient> client;
@@ -74,16 +103,13 @@ public:
         Publication* publication = find();
         if (!publication) return;
         const quint64 accepted = publication->client->acceptedVersion();
-        while (!publication->handed.empty() && publication->handed.front().first <= accepted) {
-            if (publication->handed.front().first == accepted)
-                publication->accepted = publication->handed.front().second;
+        while (!publication->handed.empty() && publication->handed.front().version <= accepted) {
+            Publication::Handed& front = publication->handed.front();
+            if (front.version == accepted) {
+                publication->accepted = front.state;
+                publication->acceptedBody = std::move(front.body);
+            }
             publication->handed.pop_front();
-        }
-        while (!publication->handedBodies.empty() &&
-               publication->handedBodies.front().first <= accepted) {
-            if (publication->handedBodies.front().first == accepted)
-                publication->acceptedBody = std::move(publication->handedBodies.front().second);
-            publication->handedBodies.pop_front();
         }
         publication->expiresAt = m_owner.m_timers.now() + std::chrono::seconds(expires);
         if (m_owner.m_stateChanged) m_owner.m_stateChanged();
@@ -118,7 +144,8 @@ DialogPublisher::DialogPublisher(transaction::TransactionLayer& transactions,
       m_timers(timers),
       m_random(random),
       m_domains(domains),
-      m_options(std::move(options)) {}
+      m_options(std::move(options)),
+      m_writeOptions(dialoginfo::writeOptionsFor(m_options.profile)) {}
 
 DialogPublisher::~DialogPublisher() {
     for (auto& [key, publication] : m_publications)
@@ -184,15 +211,16 @@ void DialogPublisher::setDirectory(const QHash<QString, PublishDirectoryEntry>& 
         setDirectoryEntry(it.key(), it.value());
 }
 
-QStringList DialogPublisher::entitiesOf(const Call& call, int side) const {
+std::span<const QString> DialogPublisher::entitiesOf(const Call& call, int side) const {
     const QString& entity = call.plan.entity[std::size_t(side)];
     if (entity.isEmpty()) return {};  // not published: skipped, remote, unmarked
     const QString& user = call.user[std::size_t(side)];
     if (!user.isEmpty()) {
         const auto found = m_directory.constFind(user);
-        if (found != m_directory.constEnd() && !found->publishTo.isEmpty()) return found->publishTo;
+        if (found != m_directory.constEnd() && !found->publishTo.isEmpty())
+            return {found->publishTo.constData(), std::size_t(found->publishTo.size())};
     }
-    return {entity};
+    return {&entity, 1};
 }
 
 DialogInfo DialogPublisher::shapedSide(const Call& call, int side) const {
@@ -217,11 +245,13 @@ DialogInfo DialogPublisher::shapedSide(const Call& call, int side) const {
 void DialogPublisher::apply(Call& call, int side, bool force) {
     const DialogInfo dialog = shapedSide(call, side);
     const bool ended = dialog.state == DialogState::Terminated;
-    const QStringList entities = entitiesOf(call, side);
+    // (A view into the call or the directory, neither of which changes in here.)
+    const std::span<const QString> entities = entitiesOf(call, side);
     // Entities the side no longer goes to (publish_to changed): their dialog ends there.
     QStringList& publishedTo = call.publishedTo[std::size_t(side)];
     for (qsizetype i = publishedTo.size() - 1; i >= 0; --i) {
-        if (entities.contains(publishedTo.at(i))) continue;
+        if (std::find(entities.begin(), entities.end(), publishedTo.at(i)) != entities.end())
+            continue;
         const auto found = m_publications.find(Key{call.id, side, publishedTo.at(i)});
         if (found != m_publications.end()) end(*found->second);
         publishedTo.removeAt(i);
@@ -292,18 +322,17 @@ void DialogPublisher::send(Publication& publication, DialogInfo dialog, bool for
         return;
     publication.published = shaped;
     ++publication.nextVersion;
-    publication.handed.emplace_back(publication.nextVersion, shaped.state);
     publication.ended = ended;
-    const QByteArray body =
-        dialoginfo::writeDocument(document, dialoginfo::writeOptionsFor(m_options.profile));
-    publication.handedBodies.emplace_back(publication.nextVersion, body);
+    auto body = std::make_shared<const Body>(std::move(document), m_writeOptions);
+    publication.handed.push_back({publication.nextVersion, publication.published->state, body});
+    ua::PublicationClient::BodySource source = [body = std::move(body)] { return body->bytes(); };
     if (ended) {
-        publication.client->publish(body, m_options.endedExpires, false);
+        publication.client->publish(std::move(source), m_options.endedExpires, false);
         // Forgotten when its expiry has run out at the server (onPublished sets that
         // time); this bound holds when the end cannot be delivered at all.
         forgetLater(publication, std::chrono::seconds(m_options.endedExpires) + kEndDelivery);
     } else {
-        publication.client->publish(body, m_options.expires, true);
+        publication.client->publish(std::move(source), m_options.expires, true);
     }
 }
 
@@ -316,13 +345,20 @@ void DialogPublisher::end(Publication& publication) {
     send(publication, std::move(dialog), false);
 }
 
+bool DialogPublisher::holdsLiveState(const Publication& publication) {
+    return publication.accepted != DialogState::Terminated && publication.acceptedBody &&
+           !publication.client->etag().isEmpty();
+}
+
 QByteArray DialogPublisher::saveState(qint64 wallNow) const {
     QJsonArray saved;
     const base::TimePoint now = m_timers.now();
     for (const auto& [key, publication] : m_publications) {
+        // Only what a restart has to end: an end the server accepted runs out there by
+        // itself and is not written (under load most publications are such ends,
+        // waiting to be forgotten).
+        if (!holdsLiveState(*publication) || publication->expiresAt <= now) continue;
         const QByteArray& etag = publication->client->etag();
-        if (etag.isEmpty() || publication->acceptedBody.isEmpty() || publication->expiresAt <= now)
-            continue;
         const qint64 left =
             std::chrono::duration_cast<std::chrono::milliseconds>(publication->expiresAt - now)
                 .count();
@@ -333,8 +369,7 @@ QByteArray DialogPublisher::saveState(qint64 wallNow) const {
             {QStringLiteral("etag"), QString::fromUtf8(etag)},
             {QStringLiteral("expires_at"), wallNow + left},
             {QStringLiteral("version"), qint64(publication->nextVersion)},
-            {QStringLiteral("ended"), publication->ended},
-            {QStringLiteral("document"), QString::fromUtf8(publication->acceptedBody)}});
+            {QStringLiteral("document"), QString::fromUtf8(publication->acceptedBody->bytes())}});
     }
     return QJsonDocument(QJsonObject{{QStringLiteral("publications"), saved}}).toJson();
 }
@@ -364,7 +399,8 @@ int DialogPublisher::restoreState(QByteArrayView saved, qint64 wallNow) {
         publication->client->resume(etag, quint32(std::min<qint64>(leftMs / 1000, 0xffffffff)));
         ++restored;
         if (o.value(QStringLiteral("ended")).toBool()) {
-            // Its end is at the server already: it runs out there.
+            // Its end is at the server already: it runs out there. (Only files of
+            // earlier versions name such publications.)
             publication->ended = true;
             forgetLater(*publication, std::chrono::milliseconds(leftMs));
             continue;
@@ -403,9 +439,10 @@ void DialogPublisher::forget(const Key& key) {
     m_timers.cancel(found->second->forgetTimer);
     // An end that the server accepted has run out there now: the publication is gone.
     const bool ranOut = found->second->ended && found->second->accepted == DialogState::Terminated;
+    const bool saved = holdsLiveState(*found->second);
     std::unique_ptr<Publication> gone = std::move(found->second);
     m_publications.erase(found);
-    if (m_stateChanged) m_stateChanged();
+    if (saved && m_stateChanged) m_stateChanged();
     if (ranOut) report(*gone, PublicationEvent::Kind::Removed, 0, QStringLiteral("expired"));
 }
 

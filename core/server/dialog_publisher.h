@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <unordered_map>
 
 #include "base/random.h"
@@ -97,16 +98,19 @@ public:
     void setDirectory(const QHash<QString, PublishDirectoryEntry>& entries);
 
     // Publishing state across a restart (replacing pua_dialoginfo's pubruri_*_dlg_var):
-    // what every publication the server holds needs to be taken up again — entity,
-    // dialog id, SIP-ETag, when it runs out, its last document — as JSON, for an atomic
-    // file write. `wallNow` (UTC, ms since the epoch) dates the expiries.
+    // what every publication whose live state (not its end) the server holds needs to be
+    // taken up again — entity, dialog id, SIP-ETag, when it runs out, its last document —
+    // as JSON, for an atomic file write. Ends the server accepted are left out: they run
+    // out there whether or not we restart. `wallNow` (UTC, ms since the epoch) dates the
+    // expiries.
     QByteArray saveState(qint64 wallNow) const;
     // After a restart: every saved publication still held by the server is taken up
     // under its ETag and dialog id and published terminated (the calls of before the
     // restart are not tracked any more, so no watcher keeps a stuck lamp), then let run
     // out. Returns how many were restored; a damaged state restores none.
     int restoreState(QByteArrayView saved, qint64 wallNow);
-    // Called after every change of what saveState() would write (debounce it).
+    // Called after every change of what saveState() would write (debounce it); not for
+    // an end forgotten after it ran out, which saveState() no longer writes.
     void setStateChangedListener(std::function<void()> listener) {
         m_stateChanged = std::move(listener);
     }
@@ -117,6 +121,7 @@ public:
     std::size_t publicationCount() const { return m_publications.size(); }
 
 private:
+    class Body;
     struct Publication;
     struct Call;
     class Handler;
@@ -135,7 +140,9 @@ private:
     // Brings the publications of one side of `call` in line with what it shows now and
     // where it goes; `force` republishes an unchanged document (publishInDialog).
     void apply(Call& call, int side, bool force);
-    QStringList entitiesOf(const Call& call, int side) const;
+    // The entities one side goes to: its user's publish_to, else the rules' entity;
+    // none when the side is not published.
+    std::span<const QString> entitiesOf(const Call& call, int side) const;
     dialoginfo::DialogInfo shapedSide(const Call& call, int side) const;
     Publication* create(const Key& key, const dialoginfo::DialogInfo& dialog);
     void send(Publication& publication, dialoginfo::DialogInfo dialog, bool force);
@@ -143,6 +150,9 @@ private:
     void report(const Publication& publication, PublicationEvent::Kind kind, int statusCode,
                 QString reason);
     void forgetLater(Publication& publication, base::Duration after);
+    // Whether the server holds a state of `publication` other than its end: what
+    // saveState() writes (and a restart publishes terminated).
+    static bool holdsLiveState(const Publication& publication);
     void forget(const Key& key);
 
     transaction::TransactionLayer& m_transactions;
@@ -150,6 +160,7 @@ private:
     base::Random& m_random;
     const LocalDomains& m_domains;
     DialogPublisherOptions m_options;
+    dialoginfo::WriteOptions m_writeOptions;  // writeOptionsFor(m_options.profile)
     std::unordered_map<Key, std::unique_ptr<Publication>, KeyHash> m_publications;
     std::unordered_map<CallId, std::unique_ptr<Call>> m_calls;  // calls with a live side
     QHash<QString, PublishDirectoryEntry> m_directory;

@@ -412,10 +412,16 @@ void Message::setBody(QByteArray contentType, QByteArray body) {
 }
 
 QByteArray Message::serialize() const {
+    QByteArray out;
+    serializeInto(out);
+    return out;
+}
+
+void Message::serializeInto(QByteArray& out) const {
     qsizetype size = 64 + m_body.size() + m_requestUri.size() + m_reasonPhrase.size();
     for (const HeaderField& field : m_headers)
         size += field.name.size() + field.value.size() + 4;
-    QByteArray out;
+    out.resize(0);  // keeps the capacity of a buffer no one else shares
     out.reserve(size);
     // RFC 3261 §7.1: the version is sent in upper case whatever was received.
     if (isRequest()) {
@@ -441,7 +447,6 @@ QByteArray Message::serialize() const {
     }
     if (!lengthWritten) out.append("Content-Length: ").append(length).append("\r\n");
     out.append("\r\n").append(m_body);
-    return out;
 }
 
 Message makeResponse(const Message& request, int statusCode, QByteArray reasonPhrase,

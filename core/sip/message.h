@@ -128,6 +128,9 @@ public:
     // The wire form. Content-Length always reflects the body; compact names as received
     // are kept, added headers use canonical names.
     QByteArray serialize() const;
+    // The same into `out`, replacing what it held: a buffer reused from send to send keeps
+    // its memory (a datagram of 1 to 2 KB per message otherwise).
+    void serializeInto(QByteArray& out) const;
 
 private:
     friend class Parser;

@@ -62,7 +62,8 @@ Result<void> PublicationClient::start() {
         !m_options.authUser.isEmpty() ? m_options.authUser : sip::percentDecode(entity->user);
     m_digest.setCredentials(authUser, m_options.password);
     m_callId = m_random.token(kCallIdLength);
-    m_fromTag = m_random.token(kTagLength);
+    m_toValue = "<" + m_options.entityUri + ">";
+    m_fromValue = m_toValue + ";tag=" + m_random.token(kTagLength);
     return {};
 }
 
@@ -76,6 +77,26 @@ base::Duration PublicationClient::refreshDelay(quint32 expires) {
 void PublicationClient::publish(QByteArray body, quint32 expires, bool keepAlive) {
     if (m_state == State::Removed || m_removeRequested) return;  // remove() was final
     m_body = std::move(body);
+    m_bodySource = nullptr;
+    changed(expires, keepAlive);
+}
+
+void PublicationClient::publish(BodySource body, quint32 expires, bool keepAlive) {
+    if (m_state == State::Removed || m_removeRequested) return;  // remove() was final
+    m_body.clear();
+    m_bodySource = std::move(body);
+    changed(expires, keepAlive);
+}
+
+const QByteArray& PublicationClient::body() {
+    if (m_bodySource) {
+        m_body = m_bodySource();
+        m_bodySource = nullptr;
+    }
+    return m_body;
+}
+
+void PublicationClient::changed(quint32 expires, bool keepAlive) {
     ++m_bodyVersion;
     m_requested = expires != 0 ? expires : m_options.expires;
     m_keepAlive = keepAlive;
@@ -163,9 +184,8 @@ sip::Message PublicationClient::buildRequest(Kind kind) {
     if (!m_routeValue.isEmpty()) request.addHeader(HeaderId::Route, m_routeValue);
     request.addHeader(HeaderId::MaxForwards, kMaxForwards.toByteArray());
     // RFC 3903 §4: To and From name the resource.
-    const QByteArray entity = "<" + m_options.entityUri + ">";
-    request.addHeader(HeaderId::To, entity);
-    request.addHeader(HeaderId::From, entity + ";tag=" + m_fromTag);
+    request.addHeader(HeaderId::To, m_toValue);
+    request.addHeader(HeaderId::From, m_fromValue);
     request.addHeader(HeaderId::CallId, m_callId);
     request.addHeader(HeaderId::CSeq, QByteArray::number(++m_cseq) + " PUBLISH");
     request.addHeader(HeaderId::Event, m_options.event);
@@ -176,7 +196,7 @@ sip::Message PublicationClient::buildRequest(Kind kind) {
     if (!m_options.userAgent.isEmpty()) request.addHeader(HeaderId::UserAgent, m_options.userAgent);
     // §4.1: an initial PUBLISH and a modify carry the state; a refresh and a remove none.
     if (kind == Kind::Initial || kind == Kind::Modify)
-        request.setBody(m_options.contentType, m_body);
+        request.setBody(m_options.contentType, body());
     return request;
 }
 

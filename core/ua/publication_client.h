@@ -3,6 +3,7 @@
 #include <QByteArray>
 #include <QString>
 
+#include <functional>
 #include <optional>
 
 #include "base/random.h"
@@ -85,6 +86,11 @@ public:
     // With `keepAlive` the publication is refreshed before it runs out; without, it is
     // left to expire (a terminated dialog published for a few seconds).
     void publish(QByteArray body, quint32 expires = 0, bool keepAlive = true);
+    // Makes the body of a state, once, when a PUBLISH first carries it.
+    using BodySource = std::function<QByteArray()>;
+    // The same with the body made only when a PUBLISH carries it: a state that a newer
+    // one replaces before its turn (coalesced) is never made.
+    void publish(BodySource body, quint32 expires = 0, bool keepAlive = true);
     // Takes the publication away (PUBLISH with Expires: 0) once nothing else is in flight.
     void remove();
     // After a restart: the server still holds our publication under `etag` for about
@@ -116,6 +122,9 @@ private:
     // Sends what is due (the remove, the newest state), unless a PUBLISH is in flight.
     void sendNext();
     void send(Kind kind);
+    void changed(quint32 expires, bool keepAlive);
+    // The newest state's body, made now if it was handed over as a BodySource.
+    const QByteArray& body();
     sip::Message buildRequest(Kind kind);
     void succeeded(const sip::Message& response);
     // No answer came (timeout, transport error).
@@ -136,10 +145,12 @@ private:
     State m_state = State::Idle;
     QByteArray m_routeValue;
     QByteArray m_callId;
-    QByteArray m_fromTag;
+    QByteArray m_toValue;    // <entity>, the To of every PUBLISH
+    QByteArray m_fromValue;  // <entity>;tag=..., the From
     quint32 m_cseq = 0;
 
-    QByteArray m_body;              // the newest state
+    QByteArray m_body;              // the newest state (once made)
+    BodySource m_bodySource;        // the newest state while not yet made
     quint64 m_bodyVersion = 0;      // publish() calls so far
     quint64 m_acceptedVersion = 0;  // the newest of them the server accepted
     quint32 m_requested = 0;

@@ -3,6 +3,9 @@
 // are published and when, one PUBLISH per change of what the document says, the end
 // with a short expiry and then nothing more, dialog id styles, and the events reported.
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTest>
 
 #include <map>
@@ -417,6 +420,73 @@ private slots:
         QCOMPARE(late.publisher->restoreState(QByteArray(), wall), 0);
         late.clock.advance(0ms);
         QVERIFY(late.publishes().empty());
+    }
+
+    // The saved state names only what a restart has to end: an end the server accepted
+    // runs out there by itself and is left out; an end still in flight is kept, and a
+    // restart publishes it terminated again. A file of an earlier version that names an
+    // accepted end ("ended": true) restores it without sending anything.
+    void savedStateLeavesOutAcceptedEnds() {
+        World w;
+        int changes = 0;
+        w.publisher->setStateChangedListener([&changes] { ++changes; });
+        w.feed(side(1, Direction::Initiator, DialogState::Confirmed, QStringLiteral("201")));
+        w.feed(side(2, Direction::Initiator, DialogState::Confirmed, QStringLiteral("203")));
+        w.ok(w.publishes()[0], 600);
+        w.ok(w.publishes()[1], 600);
+        QCOMPARE(changes, 2);
+        const qint64 wall = 1'800'000'000'000;
+        auto entitiesIn = [](const QByteArray& saved) {
+            QStringList entities;
+            const auto json = QJsonDocument::fromJson(saved).object();
+            for (const QJsonValue& value : json.value(QStringLiteral("publications")).toArray())
+                entities << value.toObject().value(QStringLiteral("entity")).toString();
+            entities.sort();
+            return entities;
+        };
+        QCOMPARE(entitiesIn(w.publisher->saveState(wall)),
+                 (QStringList{QStringLiteral("sip:201@switchboard.local"),
+                              QStringLiteral("sip:203@switchboard.local")}));
+
+        // Call 1 ends and the server accepts its end; call 2's end is still in flight.
+        w.feed(side(1, Direction::Initiator, DialogState::Terminated, QStringLiteral("201")));
+        w.feed(side(2, Direction::Initiator, DialogState::Terminated, QStringLiteral("203")));
+        QCOMPARE(w.publishes().size(), std::size_t(4));
+        w.ok(w.publishes()[2], 10);
+        QCOMPARE(changes, 3);
+        const QByteArray saved = w.publisher->saveState(wall);
+        QCOMPARE(entitiesIn(saved), (QStringList{QStringLiteral("sip:203@switchboard.local")}));
+
+        World after;
+        QCOMPARE(after.publisher->restoreState(saved, wall + 1000), 1);
+        after.clock.advance(0ms);
+        QCOMPARE(after.publishes().size(), std::size_t(1));
+        QCOMPARE(after.publishes().front().message.requestUri(),
+                 QByteArrayView("sip:203@switchboard.local"));
+        QCOMPARE(after.bodyOf(after.publishes().front()).dialogs.front().state,
+                 DialogState::Terminated);
+
+        // The accepted end runs out and is forgotten: nothing saved changed.
+        w.clock.advance(10s);
+        QCOMPARE(w.publisher->publicationCount(), std::size_t(1));
+        QCOMPARE(changes, 3);
+
+        // An earlier version's file: the accepted end is taken up and left to run out.
+        QJsonObject old = QJsonDocument::fromJson(saved)
+                              .object()
+                              .value(QStringLiteral("publications"))
+                              .toArray()
+                              .first()
+                              .toObject();
+        old.insert(QStringLiteral("ended"), true);
+        const QByteArray oldFile =
+            QJsonDocument(QJsonObject{{QStringLiteral("publications"), QJsonArray{old}}}).toJson();
+        World older;
+        QCOMPARE(older.publisher->restoreState(oldFile, wall + 1000), 1);
+        older.clock.advance(0ms);
+        QVERIFY(older.publishes().empty());
+        older.clock.advance(600s);
+        QCOMPARE(older.publisher->publicationCount(), std::size_t(0));
     }
 
     void outcomesAreReported() {

@@ -110,6 +110,7 @@ private slots:
     void serializeKeepsOrderAndCompactNames();
     void serializeIsByteExactForCanonicalInput();
     void serializeFixesContentLength();
+    void serializeIntoReusesTheBuffer();
     // makeResponse
     void makeResponseCopiesDialogHeaders();
     void makeResponseAddsToTagOnlyWhenMissing();
@@ -762,6 +763,27 @@ void TestMessage::serializeFixesContentLength() {
     Result<Message> back = Parser::parse(wire + "trailing noise");
     QVERIFY(back);
     QCOMPARE(bytes(back->body()), QByteArray("no length here"));
+}
+
+// serializeInto() writes what serialize() returns, replacing the buffer's content and
+// keeping its memory when no one else shares it; a buffer that is shared stays intact.
+void TestMessage::serializeIntoReusesTheBuffer() {
+    const Message large = parse(kInvite);
+    Message small = Message::request(Method::Options, "sip:desk@example.com");
+    small.addHeader(HeaderId::CallId, "o1");
+    QByteArray buffer;
+    large.serializeInto(buffer);
+    QCOMPARE(buffer, large.serialize());
+    const char* memory = buffer.constData();
+    const qsizetype capacity = buffer.capacity();
+    small.serializeInto(buffer);
+    QCOMPARE(buffer, small.serialize());
+    QCOMPARE(buffer.constData(), memory);
+    QCOMPARE(buffer.capacity(), capacity);
+    const QByteArray kept = buffer;  // shares the buffer's memory
+    large.serializeInto(buffer);
+    QCOMPARE(buffer, large.serialize());
+    QCOMPARE(kept, small.serialize());
 }
 
 // RFC 3261 §8.2.6.2: Via (all, in order), From, To (+tag), Call-ID, CSeq; no body.

@@ -171,6 +171,46 @@ private slots:
         QVERIFY(!w.client->hasPendingState());
     }
 
+    // A body handed over as a BodySource is made once, when a PUBLISH first carries it;
+    // one that a newer state replaced before its turn is never made.
+    void aBodySourceIsMadeOnlyWhenAPublishCarriesIt() {
+        World w;
+        std::vector<QByteArray> made;
+        auto source = [&made](QByteArray body) {
+            return ua::PublicationClient::BodySource([&made, body] {
+                made.push_back(body);
+                return body;
+            });
+        };
+        w.client->publish(source("trying"));
+        QVERIFY(made.empty());
+        w.pass();
+        QCOMPARE(made, (std::vector<QByteArray>{"trying"}));
+        w.client->publish(source("early"));
+        w.pass();
+        w.client->publish(source("confirmed"));
+        w.pass();
+        QCOMPARE(made.size(), std::size_t(1));  // nothing made while the first is in flight
+        w.ok(w.last(), "e1");
+        QCOMPARE(made, (std::vector<QByteArray>{"trying", "confirmed"}));
+        QCOMPARE(w.last().message.body(), QByteArray("confirmed"));
+        // Sent again (a challenge) with the body already made.
+        w.answer(w.last(), 401,
+                 {{HeaderId::WwwAuthenticate,
+                   "Digest realm=\"switchboard.local\", nonce=\"n1\", algorithm=MD5"}});
+        QCOMPARE(w.last().message.body(), QByteArray("confirmed"));
+        QVERIFY(w.last().message.has(HeaderId::Authorization));
+        QCOMPARE(made.size(), std::size_t(2));
+        w.ok(w.last(), "e2");
+        QCOMPARE(w.client->acceptedVersion(), quint64(3));
+        // A plain body after a source replaces it.
+        w.client->publish(source("never"));
+        w.client->publish(QByteArray("plain"));
+        w.pass();
+        QCOMPARE(w.last().message.body(), QByteArray("plain"));
+        QCOMPARE(made.size(), std::size_t(2));
+    }
+
     void status412StartsAgainWithTheCurrentStateNotTheOneThatFailed() {
         World w;
         w.client->publish("early");
