@@ -48,8 +48,8 @@ const QStringList kPublishKeys = {"enabled",
                                   "version",
                                   "expires"};
 
-const QStringList kAttendantKeys = {"number",       "phone",          "ring_phone",
-                                    "recall_after", "default_reason", "auto_answer"};
+const QStringList kAttendantKeys = {"number",         "phone",       "ring_phone", "recall_after",
+                                    "default_reason", "auto_answer", "pickup_code"};
 const QStringList kDiversionKeys = {"suffix", "counter", "limit",       "privacy",
                                     "screen", "reasons", "history_info"};
 
@@ -540,6 +540,18 @@ void readAccount(QSettings& settings, Config& config, Problems& problems) {
                                     "like sip:alice@example.com"));
     }
 
+    // Client mode: the console takes calls for the identity it registers only, so the
+    // reception identity is the account (issue 7: it registers the reception identity).
+    const QString& reception = config.attendant.options.number;
+    if (!config.server.enabled && !reception.isEmpty() && !aorUser.isEmpty() &&
+        reception != aorUser) {
+        problems.add(QStringLiteral("attendant"), QStringLiteral("number"),
+                     QStringLiteral("is %1, but in client mode the reception identity is the "
+                                    "account the console registers ([account] aor's user %2): "
+                                    "set number = %2, or register the reception identity")
+                         .arg(reception, aorUser));
+    }
+
     account.authUser =
         readString(settings, s, QStringLiteral("auth_user"), problems).value_or(QString());
     if (account.authUser.isEmpty()) account.authUser = aorUser;
@@ -718,6 +730,17 @@ bool isUserName(const QString& text) {
     return !text.isEmpty() && sip::isSipToken(text.toUtf8()) && !text.contains(QLatin1Char('@'));
 }
 
+// A directed-pickup dial code: digits, '*' and '#', with "ext" where the extension goes.
+bool isPickupCode(const QString& text) {
+    QString rest = text;
+    rest.replace(QLatin1String("ext"), QString());
+    if (rest.isEmpty() && !text.contains(QLatin1String("ext"))) return false;
+    for (const QChar c : rest) {
+        if (!c.isDigit() && c != QLatin1Char('*') && c != QLatin1Char('#')) return false;
+    }
+    return text.size() <= 32;
+}
+
 void readAttendant(QSettings& settings, Config& config, Problems& problems) {
     const QString a = QStringLiteral("attendant");
     const QString d = QStringLiteral("diversion");
@@ -745,6 +768,19 @@ void readAttendant(QSettings& settings, Config& config, Problems& problems) {
                                     "extension"));
     if (const auto ring = readBool(settings, a, QStringLiteral("ring_phone"), problems))
         options.ringPhone = *ring;
+    if (const auto code = readString(settings, a, QStringLiteral("pickup_code"), problems)) {
+        const QString trimmed = code->trimmed();
+        if (trimmed.isEmpty() || trimmed.compare(QLatin1String("none"), Qt::CaseInsensitive) == 0) {
+            config.attendant.pickupCode.clear();
+        } else if (!isPickupCode(trimmed)) {
+            problems.add(a, QStringLiteral("pickup_code"),
+                         QStringLiteral("'%1' is not a dial code like **ext, *8 or *97 (digits, "
+                                        "* and #, where ext stands for the extension), or none")
+                             .arg(trimmed));
+        } else {
+            config.attendant.pickupCode = trimmed;
+        }
+    }
     if (const auto seconds = readInteger(settings, a, QStringLiteral("recall_after"), 5, 600,
                                          QStringLiteral("seconds"), problems))
         options.recallAfter = std::chrono::seconds(*seconds);

@@ -126,6 +126,10 @@ struct PublishConfig {
 // [diversion] keys are those of Kamailio's diversion module (suffix) and beyond it.
 struct AttendantConfig {
     server::AttendantOptions options;  // number, phone, ring_phone, recall_after, ...
+    // Client mode: the PBX's directed-pickup code, dialled by the operator's phone when a
+    // pickup by REFER with Replaces cannot be tried or fails ("**ext", "*8"; "ext" stands
+    // for the extension). Empty ("none"): no such fallback.
+    QString pickupCode;
 };
 
 struct Config {

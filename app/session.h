@@ -108,9 +108,12 @@ public:
     virtual QList<QueuedCallView> queue() const { return {}; }
     // The reasons a forward offers: RFC 5806's and the administrator's.
     virtual QStringList forwardReasons() const;
-    // Whether a call ringing at any extension can be forwarded or picked up (false: only
-    // queued calls; the UI shows the action disabled with this reason).
+    // Empty when a call ringing at any extension can be picked up; else why not (the UI
+    // shows the action disabled with this reason).
     virtual QString extensionActionsUnavailable() const;
+    // The same for forwarding such a call (client mode: only queued calls can be, since
+    // no standard request moves another extension's ringing call without the server).
+    virtual QString extensionForwardUnavailable() const { return extensionActionsUnavailable(); }
 
 signals:
     void registrationChanged(const sb::app::RegistrationStatus& status);

@@ -50,6 +50,9 @@ public:
     QString extensionActionsUnavailable() const override {
         return m_session.extensionActionsUnavailable();
     }
+    QString extensionForwardUnavailable() const override {
+        return m_session.extensionForwardUnavailable();
+    }
 
 private:
     Session& m_session;

@@ -586,17 +586,21 @@ void MainWindow::updateTileActions() {
         why = tr("%1 is not ringing (%2)")
                   .arg(tileLabel(index), index.data(BoardModel::LampTextRole).toString());
     const bool can = why.isEmpty();
+    // Forwarding may be impossible where a pickup is not (client mode).
+    const QString whyNoForward = can && m_actions ? m_actions->extensionForwardUnavailable() : why;
+    const bool canForward = whyNoForward.isEmpty();
     m_pickupAction->setEnabled(can);
-    m_forwardAction->setEnabled(can);
+    m_forwardAction->setEnabled(canForward);
     const QString label = index.isValid() ? tileLabel(index) : QString();
     m_pickupAction->setToolTip(
         can ? tr("Pick up the call ringing at %1 on your phone (Enter)").arg(label) : why);
     m_forwardAction->setToolTip(
-        can ? tr("Forward the call ringing at %1 with a reason (F)").arg(label) : why);
+        canForward ? tr("Forward the call ringing at %1 with a reason (F)").arg(label)
+                   : whyNoForward);
     m_pickupAction->setStatusTip(m_pickupAction->toolTip());
     m_forwardAction->setStatusTip(m_forwardAction->toolTip());
-    m_tileMenuNote->setText(why);
-    m_tileMenuNote->setVisible(!can);
+    m_tileMenuNote->setText(can ? whyNoForward : why);
+    m_tileMenuNote->setVisible(!canForward);
 }
 
 void MainWindow::showTileMenu(const QPoint& at) {

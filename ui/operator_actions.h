@@ -75,6 +75,9 @@ public:
     // Empty when a call ringing at any extension can be picked up and forwarded; else
     // why not (the board shows those actions disabled with this as the reason).
     virtual QString extensionActionsUnavailable() const = 0;
+    // Empty when such a call can also be forwarded; else why not (client mode: only a
+    // queued call can, without the server in the call's path).
+    virtual QString extensionForwardUnavailable() const { return extensionActionsUnavailable(); }
 
 signals:
     // A queued call (or one the operator acts on) changed or left.

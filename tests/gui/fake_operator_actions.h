@@ -29,6 +29,7 @@ public:
                            "out-of-service", "away"};
     sb::ui::ForwardDefaults defaults;
     QString unavailable;             // extensionActionsUnavailable()
+    QString forwardUnavailable;      // extensionForwardUnavailable(), when the above is empty
     std::optional<QString> failure;  // every action fails with this reason
 
     sb::Result<QString> pickup(const QString& extension) override {
@@ -55,6 +56,9 @@ public:
     QStringList forwardReasons() const override { return reasons; }
     sb::ui::ForwardDefaults forwardDefaults() const override { return defaults; }
     QString extensionActionsUnavailable() const override { return unavailable; }
+    QString extensionForwardUnavailable() const override {
+        return unavailable.isEmpty() ? forwardUnavailable : unavailable;
+    }
 
     // The session reports a change of a call.
     void change(const sb::ui::QueuedCall& call) { emit callChanged(call); }

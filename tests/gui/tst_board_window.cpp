@@ -632,11 +632,33 @@ private slots:
         QTest::keyClick(view, Qt::Key_Escape);
         QCOMPARE(window.noticeText(), QString());
 
-        // A session that cannot act on extensions' calls (client mode): disabled, with its
+        // Client mode: a ringing tile can be picked up, but not forwarded: Forward is
+        // disabled with the reason, in its tooltip and on top of the menu.
+        actions.forwardUnavailable = QStringLiteral(
+            "another extension's call cannot be forwarded without the server in its path");
+        window.setOperatorActions(&actions);
+        QVERIFY(window.pickupAction()->isEnabled());
+        QVERIFY(!window.forwardAction()->isEnabled());
+        QCOMPARE(window.forwardAction()->toolTip(), actions.forwardUnavailable);
+        emit view->customContextMenuRequested(
+            view->visualRect(tile(window, QStringLiteral("203"))).center());
+        QTRY_VERIFY(menu->isVisible());
+        QCOMPARE(menu->actions().constFirst()->text(), actions.forwardUnavailable);
+        QVERIFY(menu->actions().constFirst()->isVisible());
+        saveShot(window, QStringLiteral("board_client_mode_menu.png"));
+        menu->close();
+        // F on that tile opens no forward dialog.
+        view->setFocus();
+        QTest::keyClick(view, Qt::Key_F);
+        QVERIFY(!window.forwardDialog());
+        QTest::keyClick(window.filterEdit(), Qt::Key_Escape);
+        QTest::keyClick(window.filterEdit(), Qt::Key_Escape);
+        actions.forwardUnavailable.clear();
+
+        // A session that cannot act on extensions' calls at all: disabled, with its
         // reason, even on a ringing tile.
-        actions.unavailable = QStringLiteral(
-            "another extension's call cannot be forwarded "
-            "without the server in the path");
+        actions.unavailable =
+            QStringLiteral("no operator's phone is configured ([attendant] phone)");
         window.setOperatorActions(&actions);
         QVERIFY(!window.pickupAction()->isEnabled());
         QCOMPARE(window.forwardAction()->toolTip(), actions.unavailable);

@@ -521,6 +521,37 @@ private slots:
         QVERIFY(config->warnings.isEmpty());
     }
 
+    // Client mode: the account is the reception identity; the PBX's directed-pickup code
+    // is the REFER fallback ("ext" stands for the extension; none: no fallback).
+    void clientAttendant_data() {
+        QTest::addColumn<QString>("code");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("star star ext") << "**ext"
+                                       << "**ext";
+        QTest::newRow("star 8") << "*8"
+                                << "*8";
+        QTest::newRow("star 97 ext hash") << "*97ext#"
+                                          << "*97ext#";
+        QTest::newRow("none") << "none"
+                              << "";
+        QTest::newRow("empty") << ""
+                               << "";
+    }
+
+    void clientAttendant() {
+        QFETCH(QString, code);
+        QFETCH(QString, expected);
+        const auto config = load(("[account]\naor = sip:200@pbx.example.com\n[attendant]\n"
+                                  "number = 200\nphone = 204\npickup_code = " +
+                                  code + "\n")
+                                     .toUtf8());
+        QVERIFY2(config, config ? "" : qPrintable(config.error().reason));
+        QVERIFY(!config->server.enabled);
+        QCOMPARE(config->attendant.options.number, QStringLiteral("200"));
+        QCOMPARE(config->attendant.options.phoneUser, QStringLiteral("204"));
+        QCOMPARE(config->attendant.pickupCode, expected);
+    }
+
     void attendantDefaults() {
         const auto config = load("[server]\nenabled = true\n");
         QVERIFY(config);
@@ -558,6 +589,13 @@ private slots:
                                  << "[diversion] privacy: 'partial' is not one of";
         QTest::newRow("history info") << QByteArray("[diversion]\nhistory_info = yes\n")
                                       << "[diversion] history_info: 'yes' is not one of";
+        QTest::newRow("pickup code")
+            << QByteArray("[attendant]\npickup_code = pick\n")
+            << "[attendant] pickup_code: 'pick' is not a dial code like **ext";
+        QTest::newRow("client reception is not the account")
+            << QByteArray("[account]\naor = sip:alice@pbx.example.com\n[attendant]\nnumber = 200\n")
+            << "[attendant] number: is 200, but in client mode the reception identity is the "
+               "account the console registers ([account] aor's user alice)";
     }
 
     void attendantProblems() {
