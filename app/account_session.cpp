@@ -1,5 +1,6 @@
 #include "app/account_session.h"
 
+#include "app/client_attendant.h"
 #include "app/subscription_bridge.h"
 #include "board/board_republisher.h"
 #include "board/console.h"
@@ -26,6 +27,8 @@ namespace {
 using namespace std::chrono_literals;
 
 const QByteArray kAllow = QByteArrayLiteral("OPTIONS, NOTIFY, ACK, BYE, CANCEL");
+// With a reception queue the console takes INVITEs too (it rings and redirects them).
+const QByteArray kAllowWithQueue = QByteArrayLiteral("INVITE, OPTIONS, NOTIFY, ACK, BYE, CANCEL");
 
 quint32 wholeSecondsUp(base::Duration duration) {
     return static_cast<quint32>((std::max(duration, base::Duration::zero()) + 999ms) / 1s);
@@ -88,6 +91,7 @@ struct AccountSession::Core final : transport::TransportUser,
     }
     ~Core() override {
         transactions.setServerUser(nullptr);
+        attendant.reset();
         if (bridge) bridge->detach();
         republisher.reset();
         subscriptions.reset();
@@ -107,17 +111,20 @@ struct AccountSession::Core final : transport::TransportUser,
         if (registration) registration->handleFlowFailure(remote);
     }
 
-    // ServerTransactionUser: NOTIFYs go to the subscriptions; a console in client mode
-    // takes no calls yet.
+    // ServerTransactionUser: NOTIFYs go to the subscriptions, then to the pickups' REFER
+    // subscriptions; INVITEs ring in the reception queue when there is one.
     void onRequest(transaction::TransactionId id,
                    const transport::IncomingMessage& incoming) override {
         if (subscriptions && subscriptions->handleRequest(id, incoming)) return;
         const sip::Message& request = incoming.message;
+        if (attendant && attendant->onRequest(id, request)) return;
+        const QByteArray& allow =
+            session.m_config.attendant.options.number.isEmpty() ? kAllow : kAllowWithQueue;
         sip::Message response;
         switch (request.method()) {
             case sip::Method::Options:
                 response = sip::makeResponse(request, 200);
-                response.addHeader("Allow", kAllow);
+                response.addHeader("Allow", allow);
                 response.addHeader("Accept", "application/dialog-info+xml");
                 break;
             case sip::Method::Notify:
@@ -125,7 +132,8 @@ struct AccountSession::Core final : transport::TransportUser,
                 response = sip::makeResponse(request, 481, "Subscription does not exist");
                 break;
             case sip::Method::Invite:
-                response = sip::makeResponse(request, 480, "Console takes no calls");
+                response = sip::makeResponse(
+                    request, 480, attendant ? "Not a new call" : "Console takes no calls");
                 break;
             case sip::Method::Bye:
             case sip::Method::Cancel:
@@ -133,16 +141,22 @@ struct AccountSession::Core final : transport::TransportUser,
                 break;
             default:
                 response = sip::makeResponse(request, 405);
-                response.addHeader("Allow", kAllow);
+                response.addHeader("Allow", allow);
                 break;
         }
         if (const Result<void> sent = transactions.sendResponse(id, std::move(response)); !sent)
             qCDebug(lcApp) << "cannot answer" << request.methodName() << sent.error().reason;
     }
 
+    void onCancel(transaction::TransactionId inviteId,
+                  const transport::IncomingMessage& cancel) override {
+        if (attendant) attendant->onCancel(inviteId, cancel.message);
+    }
+
     // RegistrationHandler
     void onRegistered(quint32 expires, const std::vector<QByteArray>& contacts) override {
         (void)contacts;
+        if (!attendant) session.startAttendant();
         // Subscriptions go where the registration went (the account's proxy): first
         // once registered, afresh when the registration moved to another server.
         const std::optional<transport::Endpoint> destination =
@@ -202,6 +216,7 @@ struct AccountSession::Core final : transport::TransportUser,
     std::unique_ptr<SubscriptionBridge> bridge;
     std::unique_ptr<ua::SubscriptionSet> subscriptions;
     std::unique_ptr<board::BoardRepublisher> republisher;  // [publish] in client mode
+    std::unique_ptr<ClientAttendant> attendant;            // queue and pickup, once registered
     std::optional<transport::Endpoint> lastDestination;
     transport::ServerLocator::LookupId lookup = 0;
     base::TimerId stopTimer = base::kNoTimer;
@@ -312,6 +327,72 @@ void AccountSession::startSubscriptions() {
     m_core->bridge->attach(*m_core->subscriptions);
     qCDebug(lcApp) << "subscribing to" << m_board->monitoredCount() << "extension(s)";
     startRepublishing();
+}
+
+void AccountSession::startAttendant() {
+    if (!m_core || !m_core->registration || m_stopping || m_core->attendant) return;
+    ClientAttendant::Wiring wiring;
+    wiring.contactUri = m_core->registration->contactUri();
+    wiring.nextHop = [core = m_core.get()]() -> std::optional<transport::Endpoint> {
+        return core->registration ? core->registration->currentDestination() : std::nullopt;
+    };
+    wiring.localEndpointFor = [core = m_core.get()](const transport::Endpoint& target) {
+        return contactEndpointFor(core->transport.listeningEndpoints(), target,
+                                  core->sourceAddress);
+    };
+    m_core->attendant = std::make_unique<ClientAttendant>(
+        m_config, m_core->transactions, m_core->timers, m_core->random, m_board, std::move(wiring));
+    m_core->attendant->setListener([this](const QueuedCallView& view) { emit callChanged(view); });
+}
+
+namespace {
+Unexpected notRegistered() {
+    return fail(ErrorKind::Protocol,
+                QStringLiteral("the console is not registered at the PBX yet: no action is "
+                               "possible"));
+}
+}  // namespace
+
+Result<QString> AccountSession::pickup(const QString& extension, const QString& dialog) {
+    if (!m_core || !m_core->attendant) return notRegistered();
+    return m_core->attendant->pickup(extension, dialog);
+}
+
+Result<QString> AccountSession::forward(const ForwardCommand& command) {
+    if (!m_core || !m_core->attendant) return notRegistered();
+    return m_core->attendant->forward(command);
+}
+
+Result<QString> AccountSession::sendToPhone(quint64 call) {
+    if (!m_core || !m_core->attendant) return notRegistered();
+    return m_core->attendant->sendToPhone(call);
+}
+
+Result<QString> AccountSession::reject(quint64 call, int status) {
+    if (!m_core || !m_core->attendant) return notRegistered();
+    return m_core->attendant->reject(call, status);
+}
+
+QList<QueuedCallView> AccountSession::queue() const {
+    if (!m_core || !m_core->attendant) return {};
+    return m_core->attendant->queue();
+}
+
+QStringList AccountSession::forwardReasons() const {
+    QStringList reasons = Session::forwardReasons();
+    for (const QByteArray& extra : m_config.attendant.options.extraReasons)
+        if (!reasons.contains(QString::fromUtf8(extra))) reasons << QString::fromUtf8(extra);
+    return reasons;
+}
+
+QString AccountSession::extensionActionsUnavailable() const {
+    if (m_config.attendant.options.phoneUser.isEmpty())
+        return QStringLiteral("no phone of the operator is configured ([attendant] phone)");
+    return {};
+}
+
+QString AccountSession::extensionForwardUnavailable() const {
+    return ClientAttendant::forwardUnavailable();
 }
 
 void AccountSession::startRepublishing() {

@@ -70,6 +70,16 @@ public:
     const RegistrationStatus& registration() const override { return m_status; }
     const Config& config() const { return m_config; }
 
+    // Operator actions at a PBX (app/client_attendant.h), once registered.
+    Result<QString> pickup(const QString& extension, const QString& dialog) override;
+    Result<QString> forward(const ForwardCommand& command) override;
+    Result<QString> sendToPhone(quint64 call) override;
+    Result<QString> reject(quint64 call, int status) override;
+    QList<QueuedCallView> queue() const override;
+    QStringList forwardReasons() const override;
+    QString extensionActionsUnavailable() const override;
+    QString extensionForwardUnavailable() const override;
+
 private:
     struct Core;
 
@@ -77,6 +87,8 @@ private:
     void startSubscriptions();
     // [publish] in client mode: the board's extensions published to the presence server.
     void startRepublishing();
+    // The reception queue and pickups (issue 7), once the Contact is known.
+    void startAttendant();
     void stopRegistration(base::Duration bound);
     void registrationImpossible(const QString& reason);
     void report(RegistrationStatus status);

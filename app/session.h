@@ -41,7 +41,9 @@ struct PublicationView {
 struct QueuedCallView {
     quint64 call = 0;  // what forward/pickup/reject name it by
     // "waiting", "forwarding", "picking-up", "to-phone" while it rings; "answered",
-    // "gone" (caller hung up, rejected) or "returned" (rings its extension again) at the end.
+    // "gone" (caller hung up, rejected) or "returned" (rings its extension again) at the end;
+    // client mode also "forwarded" (sent on by a 302) and "failed" (a pickup that did not
+    // happen: the call rings where it was).
     QString state;
     bool queued = false;  // listed in the queue (not only an action on an extension's call)
     QString callerDisplay;

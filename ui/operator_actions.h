@@ -16,7 +16,9 @@ namespace sb::ui {
 struct QueuedCall {
     quint64 call = 0;  // what the actions name it by
     // "waiting", "forwarding", "picking-up", "to-phone" while it rings; "answered",
-    // "gone" or "returned" (rings its extension again) when it has left.
+    // "gone", "returned" (rings its extension again), "forwarded" (client mode: sent on
+    // by a 302) or "failed" (client mode: a pickup that did not happen; the call rings
+    // where it was) when it has left.
     QString state;
     bool queued = false;  // in the queue, not only an action on an extension's call
     QString callerDisplay;
@@ -30,7 +32,8 @@ struct QueuedCall {
 
     // Whether the call has left (answered, gone, or ringing its extension again).
     bool hasEnded() const {
-        return state == u"answered" || state == u"gone" || state == u"returned";
+        return state == u"answered" || state == u"gone" || state == u"returned" ||
+               state == u"forwarded" || state == u"failed";
     }
 };
 

@@ -180,6 +180,8 @@ QString QueueModel::stateText(const QueuedCall& call) {
     if (call.state == u"answered") return tr("Answered");
     if (call.state == u"gone") return tr("Gone");
     if (call.state == u"returned") return tr("Ringing its extension again");
+    if (call.state == u"forwarded") return call.outcome.isEmpty() ? tr("Forwarded") : call.outcome;
+    if (call.state == u"failed") return tr("Not picked up");
     // Waiting: the operator's phone may ring in parallel ([attendant] ring_phone).
     return call.target.isEmpty() ? tr("Waiting") : tr("Waiting, ringing %1").arg(call.target);
 }

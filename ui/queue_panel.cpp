@@ -206,7 +206,8 @@ void QueuePanel::onCallChanged(const QueuedCall& call) {
         // What became of a call she sent on: answered, the caller gave up, or back at its
         // extension because her phone did not take it.
         if (!call.outcome.isEmpty())
-            emit notice(tr("%1: %2").arg(who, call.outcome), call.state == u"returned");
+            emit notice(tr("%1: %2").arg(who, call.outcome),
+                        call.state == u"returned" || call.state == u"failed");
     } else if (call.queued && !call.outcome.isEmpty() && call.outcome != before) {
         emit notice(tr("%1 is back in the queue: %2").arg(who, call.outcome), true);
     }

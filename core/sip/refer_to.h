@@ -13,8 +13,10 @@ namespace sb::sip {
 
 struct ReplacesTarget {
     QByteArray callId;
-    QByteArray toTag;    // the tag of the party whose dialog is taken over (the callee)
-    QByteArray fromTag;  // the caller's tag
+    // RFC 3891 §3: seen from the UA that receives the INVITE with Replaces (for a pickup,
+    // the caller): to-tag is its own tag, from-tag its peer's (the ringing extension's).
+    QByteArray toTag;
+    QByteArray fromTag;
     bool earlyOnly = true;
 };
 
