@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/log.h"
+#include "sip/call_history.h"
 #include "sip/name_addr.h"
 #include "sip/params.h"
 #include "sip/typed_headers.h"
@@ -351,8 +352,8 @@ Result<QString> Attendant::reject(CallId call, int status) {
 Result<CallId> Attendant::ringingCallOf(const QString& user) const {
     std::optional<DialogTracker::CallView> best;
     bool busy = false;
-    for (const DialogTracker::CallView& view : m_tracker.calls()) {
-        if (view.calleeUser != user || view.ended) continue;
+    for (const DialogTracker::CallView& view : m_tracker.callsTo(user)) {
+        if (view.ended) continue;
         if (view.answered || view.state == DialogTracker::State::Confirmed) {
             busy = true;
             continue;
@@ -544,38 +545,8 @@ sip::Message Attendant::autoAnswered(sip::Message leg) const {
 }
 
 void Attendant::refreshHistory(Held& held, const sip::Message& leg) {
-    held.view.history.clear();
-    Result<std::vector<sip::ReceivedDiversion>> entries = sip::receivedDiversions(leg);
-    if (entries && !entries->empty()) {
-        for (const sip::ReceivedDiversion& entry : *entries) {
-            QString text = QStringLiteral("from %1").arg(displayOf(entry.uri, m_domains));
-            if (!entry.reason.isEmpty())
-                text += QStringLiteral(", ") + QString::fromUtf8(entry.reason);
-            held.view.history << text;
-        }
-        return;
-    }
-    // Without Diversion, History-Info tells the same (RFC 7544): each entry with a cause
-    // was diverted to from the entry its mp/rc names, latest first as Diversion lists.
-    Result<std::vector<sip::HistoryEntry>> history = sip::receivedHistory(leg);
-    if (!history) return;
-    for (auto it = history->rbegin(); it != history->rend(); ++it) {
-        auto uri = sip::Uri::parse(it->uri);
-        const std::optional<QByteArrayView> cause = uri ? uri->params.value("cause") : std::nullopt;
-        if (!cause) continue;
-        const QByteArray parentIndex =
-            it->index.left(std::max<qsizetype>(0, it->index.lastIndexOf('.')));
-        const auto parent =
-            std::find_if(history->begin(), history->end(),
-                         [&](const sip::HistoryEntry& e) { return e.index == parentIndex; });
-        if (parent == history->end()) continue;
-        auto from = sip::Uri::parse(parent->uri);
-        const QByteArray fromText = from ? from->addressOfRecord() : parent->uri;
-        held.view.history << QStringLiteral("from %1, %2")
-                                 .arg(displayOf(fromText, m_domains),
-                                      QString::fromLatin1(sip::diversionReasonForCause(
-                                          sip::parseUnsigned(*cause).value_or(404))));
-    }
+    held.view.history =
+        sip::arrivalHistory(leg, [this](QByteArrayView uri) { return displayOf(uri, m_domains); });
 }
 
 void Attendant::emitChanged(const Held& held) {

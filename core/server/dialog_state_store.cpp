@@ -1,5 +1,6 @@
 #include "server/dialog_state_store.h"
 
+#include <QHash>
 #include <QStringList>
 
 #include <algorithm>
@@ -104,20 +105,34 @@ std::vector<dialoginfo::DialogInfo> DialogStateStore::dialogs(const QString& use
     // workers raced: the second PUBLISH went out before the first one's ETag came back)
     // is one dialog: the state furthest along wins, as presence_dialoginfo decides. Old
     // ends are dropped only after that, so a stale copy never stands in for them.
-    // A user has a handful of dialogs: a linear search beats a hash here.
+    // A user has a handful of dialogs, and a linear search beats a hash there; one with
+    // hundreds (the phone an operator sends calls to, a trunk) gets an index, or every
+    // change of its dialogs costs their square (1,000 calls ringing: milliseconds each).
+    constexpr std::size_t kLinearSearchLimit = 32;
+    std::size_t total = 0;
+    for (const Slot& slot : *found)
+        total += slot.dialogs.size();
+    QHash<QString, std::size_t> positionOf;
+    if (total > kLinearSearchLimit) positionOf.reserve(qsizetype(total));
+    const auto lookUp = [&](const QString& id) -> std::size_t {
+        if (total > kLinearSearchLimit) return positionOf.value(id, all.size());
+        return std::size_t(
+            std::find_if(all.begin(), all.end(), [&](const auto& seen) { return seen.id == id; }) -
+            all.begin());
+    };
     std::vector<quint64> changedAt;
+    all.reserve(total);
     for (const Slot& slot : *found) {
         for (const dialoginfo::DialogInfo& dialog : slot.dialogs) {
-            auto known = dialog.id.isEmpty()
-                             ? all.end()
-                             : std::find_if(all.begin(), all.end(),
-                                            [&](const auto& seen) { return seen.id == dialog.id; });
-            if (known == all.end()) {
+            const std::size_t known = dialog.id.isEmpty() ? all.size() : lookUp(dialog.id);
+            if (known == all.size()) {
+                if (total > kLinearSearchLimit && !dialog.id.isEmpty())
+                    positionOf.insert(dialog.id, all.size());
                 all.push_back(dialog);
                 changedAt.push_back(slot.changedAt);
-            } else if (dialog.state > known->state) {
-                *known = dialog;
-                changedAt[std::size_t(known - all.begin())] = slot.changedAt;
+            } else if (dialog.state > all[known].state) {
+                all[known] = dialog;
+                changedAt[known] = slot.changedAt;
             }
         }
     }

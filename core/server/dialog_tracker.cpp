@@ -158,6 +158,7 @@ void DialogTracker::onCallStarted(const CallStart& start) {
     const CallId id = call.id;
     auto [it, inserted] = m_calls.emplace(id, std::move(call));
     m_byCallId.insert(it->second.callId, id);
+    if (!it->second.calleeUser.isEmpty()) m_byCallee.insert(it->second.calleeUser, id);
     restartLifetime(it->second);
     publish(it->second, &invite);
     changed();
@@ -400,6 +401,20 @@ std::vector<DialogTracker::CallView> DialogTracker::calls() const {
     return views;
 }
 
+std::vector<DialogTracker::CallView> DialogTracker::callsTo(const QString& user) const {
+    std::vector<const Call*> ordered;
+    const auto [first, last] = m_byCallee.equal_range(user);
+    for (auto it = first; it != last; ++it)
+        if (const Call* call = find(*it)) ordered.push_back(call);
+    std::sort(ordered.begin(), ordered.end(),
+              [](const Call* a, const Call* b) { return a->sequence < b->sequence; });
+    std::vector<CallView> views;
+    views.reserve(ordered.size());
+    for (const Call* call : ordered)
+        views.push_back(viewOf(*call));
+    return views;
+}
+
 std::optional<DialogTracker::CallView> DialogTracker::call(CallId id) const {
     const Call* found = find(id);
     if (!found) return std::nullopt;
@@ -607,6 +622,7 @@ void DialogTracker::remove(CallId id) {
     if (!call.calleeUser.isEmpty() && call.calleeUser != call.callerUser)
         m_store.removeSource(call.calleeUser, sourceKey);
     m_byCallId.remove(call.callId, id);
+    if (!call.calleeUser.isEmpty()) m_byCallee.remove(call.calleeUser, id);
     m_calls.erase(it);
 }
 

@@ -130,6 +130,10 @@ public:
     // Calls in the order they started (terminated ones while they linger).
     std::vector<CallView> calls() const;
     std::optional<CallView> call(CallId id) const;
+    // The calls to `user` (the AoR called), in the order they started: what an operator's
+    // action on an extension looks for, without a view of every call (with 1,000 calls
+    // ringing, calls() per command was most of a pickup's time).
+    std::vector<CallView> callsTo(const QString& user) const;
     std::size_t callCount() const { return m_calls.size(); }
     // Calls that were not tracked because maxCalls was reached.
     quint64 untrackedCalls() const { return m_untracked; }
@@ -251,6 +255,7 @@ private:
 
     std::unordered_map<CallId, Call> m_calls;
     QMultiHash<QByteArray, CallId> m_byCallId;
+    QMultiHash<QString, CallId> m_byCallee;  // calls by their non-empty calleeUser
     quint64 m_nextSequence = 1;
     quint64 m_untracked = 0;
     std::optional<base::TimePoint> m_lastUntracked;

@@ -2,13 +2,14 @@
 """How fast the operator's actions reach the wire (issue 7, README.md "Attendant benchmark").
 
 The built-in server holds CALLS calls ringing at once, spread over EXTENSIONS extensions
-(3000, 3001, ...; a sipp caller, one sipp phone registered for all of them that rings
-until cancelled). This script plays the operator and the phones
-that the actions ring: one UDP socket registered as 203 (the forward target) and 204
-(the operator's phone). For each action it writes a headless command (`forward` to 203,
-or `pickup`, alternately) and waits for the new branch's INVITE on its socket: the time
-from the command written to the INVITE received, on one monotonic clock. Commands go one
-at a time (the next after the previous one's ack), so INVITE i belongs to command i.
+(3000, 3001, ...; a sipp caller making each call from a caller of its own, one sipp
+phone registered for all of them that rings until cancelled). This script plays the
+operator and the phones that the actions ring: one UDP socket registered as 203 (the
+forward target) and 204 (the operator's phone). For each action it writes a headless
+command (`forward` to 203, or `pickup`, alternately) and waits for the new branch's
+INVITE on its socket: the time from the command written to the INVITE received, on one
+monotonic clock. Commands go one at a time (the next after the previous one's ack), so
+INVITE i belongs to command i.
 
 In the same run, the same measurement for the plain proxy path: an INVITE for 203 sent
 by this script to the server, until it arrives forwarded on the phone socket. That is
@@ -34,6 +35,7 @@ import threading
 import time
 
 DOMAIN = "switchboard.local"
+CALLER_BASE = 5000  # callers 5000, 5001, ...: outside [users], like the public calling in
 
 
 def free_port():
@@ -91,8 +93,11 @@ class Switchboard:
     def __init__(self, binary, config):
         self.process = subprocess.Popen(
             [binary, "--headless", "--config", config],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            bufsize=0)
+            # Buffered: an unbuffered pipe is read a byte per system call, and a lamp
+            # line of a busy extension is hundreds of kB (the reader then fell seconds
+            # behind, Switchboard blocked writing to the full pipe and every command
+            # waited behind it). send() flushes each command.
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.answers = {}
         self.answered = threading.Condition()
         self.started = threading.Event()
@@ -100,6 +105,11 @@ class Switchboard:
 
     def _read(self):
         for line in self.process.stdout:
+            # Only the answers are parsed: the lamp lines of a busy extension are large,
+            # and parsing them would hold the interpreter while the main thread times.
+            # (Switchboard writes keys sorted: an answer starts with its "event".)
+            if self.started.is_set() and not line.startswith(b'{"event":'):
+                continue
             try:
                 event = json.loads(line)
             except ValueError:
@@ -227,8 +237,12 @@ def main():
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--extensions", type=int, default=100)
     parser.add_argument("--rate", type=int, default=200, help="calls/s while filling up")
+    parser.add_argument("--callers", type=int, default=0,
+                        help="distinct callers (default: one per call)")
     parser.add_argument("--actions", type=int, default=600, help="forwards + pickups")
     parser.add_argument("--plain", type=int, default=300, help="plain INVITEs measured")
+    parser.add_argument("--gap-ms", type=float, default=20.0,
+                        help="pause after each action's answer before the next command")
     args = parser.parse_args()
     args.scenarios = os.path.abspath(args.scenarios)
     args.switchboard = os.path.abspath(args.switchboard)
@@ -242,6 +256,10 @@ def main():
     with open(config, "w") as f:
         f.write(f"[sip]\nlisten = udp:127.0.0.1:{server_port}\n"
                 f"[server]\ndomain = {DOMAIN}\n"
+                # The sipp phone sends one 180 and no more: at the default Timer C (181 s)
+                # every call would end mid-run on a slow machine, and the actions after
+                # that find nothing ringing.
+                "timer_c = 900\n"
                 # Nothing comes back by itself while the actions are measured.
                 "[attendant]\nnumber = 200\nphone = 204\nring_phone = false\n"
                 "recall_after = 600\n[users]\n")
@@ -253,7 +271,10 @@ def main():
     with open(calls_file, "w") as f:
         f.write("SEQUENTIAL\n")
         for i in range(args.calls):
-            f.write(f"201;{extensions[i % len(extensions)]};\n")
+            # Each call from a caller of its own, as calls to a reception come (--callers
+            # 1: all from one, whose dialogs then all change with every action).
+            caller = CALLER_BASE + i % (args.callers or args.calls)
+            f.write(f"{caller};{extensions[i % len(extensions)]};\n")
 
     switchboard = Switchboard(args.switchboard, config)
     processes = []
@@ -305,6 +326,7 @@ def main():
 
         latencies = {"forward": [], "pickup": []}
         failures = 0
+        started = time.monotonic()
         for i in range(args.actions):
             kind = "forward" if i % 2 == 0 else "pickup"
             extension = extensions[i % len(extensions)]
@@ -317,8 +339,19 @@ def main():
             answer = switchboard.wait_answer(f"a{i}")
             if received is None or not answer or answer.get("event") != "ack":
                 failures += 1
+                what = (answer or {}).get("message", "none")
+                print(f"action a{i} ({kind} {extension}) at {time.monotonic() - started:.1f} s: "
+                      f"{'no INVITE within 5 s' if received is None else 'INVITE seen'}, "
+                      f"answer {what}", file=sys.stderr, flush=True)
+                if failures >= 10:
+                    print("10 actions failed: stopped (the calls no longer ring as set up)",
+                          file=sys.stderr)
+                    return 1
                 continue
             latencies[kind].append((received - sent) * 1000.0)
+            # An operator's actions are seconds apart: the next command should not queue
+            # behind what the previous one set off (its CANCEL's 487, the lamps written).
+            time.sleep(args.gap_ms / 1000.0)
         phones.drain()
 
         plain = []

@@ -7,7 +7,8 @@
 # attendant_latency.py; this script builds Switchboard (release) and runs it.
 #
 # Usage: tests/bench/run_attendant_bench.sh [--skip-build] [--calls 1000]
-#            [--extensions 100] [--actions 600] [--plain 300] [--rate 200]
+#            [--extensions 100] [--callers N] [--actions 600] [--plain 300] [--rate 200]
+#            [--gap-ms 20]
 # Environment: SB_BENCH_BUILD_DIR (default build/bench), SWITCHBOARD (the binary).
 # Needs: sip-tester (sipp), python3, timeout. Everything listens on 127.0.0.1 at free
 # ports and is stopped by PID.
@@ -23,7 +24,7 @@ passed=()
 while [ $# -gt 0 ]; do
     case $1 in
         --skip-build) skip_build=1 ;;
-        --calls | --extensions | --actions | --plain | --rate) passed+=("$1" "$2"); shift ;;
+        --calls | --extensions | --callers | --actions | --plain | --rate | --gap-ms) passed+=("$1" "$2"); shift ;;
         *) echo "unknown option: $1 (see the head of $0)" >&2; exit 2 ;;
     esac
     shift

@@ -164,6 +164,38 @@ private slots:
         QCOMPARE(store.dialogs(QStringLiteral("201"))[0].state, DialogState::Terminated);
     }
 
+    void manyDialogsMergeAsAFewDo() {
+        // A user with hundreds of dialogs (the operator's phone collecting calls) is
+        // merged through an index rather than a search per dialog: the same result,
+        // in the same order, the same id from two sources still one dialog.
+        server::DialogStateStore store;
+        const QString user = QStringLiteral("204");
+        QStringList expected;
+        for (int i = 0; i < 100; ++i) {
+            const QString id = QStringLiteral("d-%1").arg(i);
+            store.setDialogs(user, QStringLiteral("call:%1").arg(i),
+                             {dialog(id, i == 7 ? DialogState::Confirmed : DialogState::Early)});
+            expected << id;
+        }
+        store.setDialogs(
+            user, QStringLiteral("publish:1"),
+            {dialog(QStringLiteral("d-5"), DialogState::Confirmed),
+             dialog(QStringLiteral("d-7"), DialogState::Trying),
+             dialog(QString(), DialogState::Early), dialog(QString(), DialogState::Early),
+             dialog(QStringLiteral("d-100"), DialogState::Early)});
+        expected << QString() << QString() << QStringLiteral("d-100");
+        const std::vector<DialogInfo> dialogs = store.dialogs(user);
+        QCOMPARE(idsOf(dialogs), expected);
+        QCOMPARE(dialogs[5].state, DialogState::Confirmed);  // furthest along wins
+        QCOMPARE(dialogs[7].state, DialogState::Confirmed);  // a lesser copy does not
+
+        const quint64 before = store.sequence();
+        store.setDialogs(user, QStringLiteral("call:3"),
+                         {dialog(QStringLiteral("d-3"), DialogState::Terminated)});
+        QCOMPARE(store.dialogs(user, before).size(), expected.size());
+        QCOMPARE(store.dialogs(user, store.sequence()).size(), expected.size() - 1);
+    }
+
     void aListenerCanLeave() {
         server::DialogStateStore store;
         int changes = 0;
