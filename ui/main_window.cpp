@@ -684,6 +684,12 @@ void MainWindow::checkForwardedTile() {
 }
 
 void MainWindow::onCallChanged(const QueuedCall& call) {
+    // A call waiting for her brings the queue into view, even one she closed: a waiting
+    // call must not go unseen (client mode shows the queue only then).
+    if (call.queued && !call.hasEnded() && m_queuePanel->isHidden()) {
+        m_queuePanel->show();
+        resizeDocks({m_queuePanel}, {fontMetrics().averageCharWidth() * 52}, Qt::Horizontal);
+    }
     if (!m_forwardDialog || m_forwardDialog->call().call != call.call || !call.hasEnded()) return;
     m_forwardDialog->callStopped(call.outcome.isEmpty() ? QueueModel::stateText(call).toLower()
                                                         : call.outcome);

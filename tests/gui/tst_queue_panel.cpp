@@ -320,6 +320,36 @@ private slots:
             QStringLiteral("ACME Corp · +442071234567 is back in the queue: 203 busy"), true);
         saveShot(window, QStringLiteral("board_with_queue_dark.png"));
     }
+
+    // Client mode shows no queue until a call waits in it; a waiting call then brings it
+    // into view, even after the operator closed it.
+    void aWaitingCallBringsTheQueueIntoView() {
+        sb::base::ManualClock clock;
+        sb::board::Console console(clock);
+        sb::ui::MainWindow window(console);
+        FakeOperatorActions actions;
+        window.setOperatorActions(&actions);
+        window.resize(900, 500);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(window.queuePanel()->isHidden());
+
+        sb::ui::QueuedCall gone = morningCalls().front();
+        gone.state = QStringLiteral("forwarded");
+        actions.change(gone);  // a call that left shows nothing new
+        QVERIFY(window.queuePanel()->isHidden());
+
+        const sb::ui::QueuedCall waiting = morningCalls().front();
+        actions.calls = {waiting};
+        actions.change(waiting);
+        QVERIFY(window.queuePanel()->isVisible());
+        QCOMPARE(window.queuePanel()->model()->rowCount(), 1);
+
+        window.queuePanel()->close();
+        QVERIFY(window.queuePanel()->isHidden());
+        actions.change(morningCalls().at(1));
+        QVERIFY(window.queuePanel()->isVisible());
+    }
 };
 
 QTEST_MAIN(TstQueuePanel)
