@@ -895,6 +895,20 @@ Result<Config> parseConfig(QSettings& settings) {
     }
 
     if (!config.server.enabled && config.publish.enabled) warnServerOnlyPublishKeys(config);
+    // The other way round: keys that only a PBX's client uses, or only the server.
+    const QString a = QStringLiteral("attendant");
+    const QStringList serverOnly = {QStringLiteral("ring_phone"), QStringLiteral("recall_after"),
+                                    QStringLiteral("auto_answer")};
+    for (const QString& key :
+         config.server.enabled ? QStringList{QStringLiteral("pickup_code")} : serverOnly) {
+        if (!settings.contains(a + u'/' + key)) continue;
+        config.warnings << (config.server.enabled
+                                ? QStringLiteral("[attendant] %1: applies at a PBX (client mode) "
+                                                 "only; the built-in server picks up by itself")
+                                : QStringLiteral("[attendant] %1: applies to the built-in server "
+                                                 "only; at a PBX the PBX rings and recalls"))
+                               .arg(key);
+    }
     if (problems.isEmpty() && config.server.enabled) {
         if (config.sip.listen.empty()) config.sip.listen = defaultConfig().sip.listen;
         // The board's extensions are the server's users: sip:<number>@<primary domain>.

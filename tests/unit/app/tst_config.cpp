@@ -550,6 +550,23 @@ private slots:
         QCOMPARE(config->attendant.options.number, QStringLiteral("200"));
         QCOMPARE(config->attendant.options.phoneUser, QStringLiteral("204"));
         QCOMPARE(config->attendant.pickupCode, expected);
+        QVERIFY2(config->warnings.isEmpty(), qPrintable(config->warnings.join(u'\n')));
+    }
+
+    // A key of the other mode is reported, not fatal.
+    void attendantKeysOfTheOtherMode() {
+        const auto client = load(
+            "[account]\naor = sip:200@pbx.example.com\n[attendant]\nnumber = 200\n"
+            "recall_after = 40\n");
+        QVERIFY(client);
+        QCOMPARE(client->warnings,
+                 QStringList{QStringLiteral("[attendant] recall_after: applies to the built-in "
+                                            "server only; at a PBX the PBX rings and recalls")});
+        const auto server = load("[attendant]\nnumber = 200\npickup_code = **ext\n");
+        QVERIFY(server);
+        QCOMPARE(server->warnings,
+                 QStringList{QStringLiteral("[attendant] pickup_code: applies at a PBX (client "
+                                            "mode) only; the built-in server picks up by itself")});
     }
 
     void attendantDefaults() {
