@@ -20,18 +20,8 @@ ua::ReceptionOptions receptionOptions(const Config& config, QByteArray contactUr
     options.domain = config.subscriptions.domain;
     options.contactUri = std::move(contactUri);
     options.ownUri = config.account.aor.toUtf8();
-    options.defaultReason = attendant.defaultReason;
-    options.extraReasons = attendant.extraReasons;
-    options.suffix = attendant.suffix;
-    options.counter = attendant.counter;
-    options.limit = attendant.limit;
-    options.privacy = attendant.privacy;
-    options.screen = attendant.screen;
-    using HistoryInfo = server::AttendantOptions::HistoryInfo;
-    options.historyInfo =
-        attendant.historyInfo == HistoryInfo::Beside    ? ua::ReceptionOptions::HistoryInfo::Beside
-        : attendant.historyInfo == HistoryInfo::Instead ? ua::ReceptionOptions::HistoryInfo::Instead
-                                                        : ua::ReceptionOptions::HistoryInfo::Off;
+    // The same forward settings as the built-in server's attendant.
+    static_cast<sip::ForwardOptions&>(options) = attendant;
     return options;
 }
 
@@ -199,21 +189,12 @@ Result<QString> ClientAttendant::forward(const ForwardCommand& command) {
     if (!m_queue)
         return fail(ErrorKind::Config,
                     QStringLiteral("no reception queue ([attendant] number is not set)"));
+    Result<sip::ForwardChoices> choices = forwardChoicesOf(command);
+    if (!choices) return fail(choices.error());
     ua::ReceptionQueue::ForwardRequest request;
+    static_cast<sip::ForwardChoices&>(request) = *choices;
     request.call = command.call;
     request.to = command.to;
-    request.reason = command.reason.toUtf8();
-    request.diversionUri = command.uri.toUtf8();
-    if (command.privacy) {
-        const auto privacy = sip::parseDiversionPrivacy(command.privacy->toUtf8());
-        if (!privacy)
-            return fail(ErrorKind::Protocol,
-                        QStringLiteral("privacy '%1' is not one of: full, name, uri, off")
-                            .arg(*command.privacy));
-        request.privacy = *privacy;
-    }
-    request.counter = command.counter;
-    request.historyInfo = command.historyInfo;
     return m_queue->forward(request);
 }
 

@@ -568,19 +568,10 @@ Result<QString> ServerSession::forward(const ForwardCommand& command) {
         if (!call) return fail(call.error());
         request.call = *call;
     }
+    Result<sip::ForwardChoices> choices = forwardChoicesOf(command);
+    if (!choices) return fail(choices.error());
+    static_cast<sip::ForwardChoices&>(request) = *choices;
     request.to = command.to;
-    request.reason = command.reason.toUtf8();
-    request.diversionUri = command.uri.toUtf8();
-    if (command.privacy) {
-        const auto privacy = sip::parseDiversionPrivacy(command.privacy->toUtf8());
-        if (!privacy)
-            return fail(ErrorKind::Protocol,
-                        QStringLiteral("privacy '%1' is not one of: full, name, uri, off")
-                            .arg(*command.privacy));
-        request.privacy = *privacy;
-    }
-    request.counter = command.counter;
-    request.historyInfo = command.historyInfo;
     return attendant.forward(request);
 }
 

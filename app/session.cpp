@@ -29,6 +29,23 @@ Result<QString> Session::reject(quint64, int) {
     return notHere();
 }
 
+Result<sip::ForwardChoices> forwardChoicesOf(const ForwardCommand& command) {
+    sip::ForwardChoices choices;
+    choices.reason = command.reason.toUtf8();
+    choices.diversionUri = command.uri.toUtf8();
+    if (command.privacy) {
+        const auto privacy = sip::parseDiversionPrivacy(command.privacy->toUtf8());
+        if (!privacy)
+            return fail(ErrorKind::Protocol,
+                        QStringLiteral("privacy '%1' is not one of: full, name, uri, off")
+                            .arg(*command.privacy));
+        choices.privacy = *privacy;
+    }
+    choices.counter = command.counter;
+    choices.historyInfo = command.historyInfo;
+    return choices;
+}
+
 QStringList Session::forwardReasons() const {
     QStringList reasons;
     for (QByteArrayView reason : sip::registeredDiversionReasons())

@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/result.h"
 #include "base/sip_trace.h"
+#include "sip/forward_record.h"
 
 namespace sb::board {
 class Console;
@@ -67,6 +68,10 @@ struct ForwardCommand {
     std::optional<int> counter;
     std::optional<bool> historyInfo;
 };
+
+// The reason, diverting URI, privacy, counter and History-Info of `command`, checked
+// (a privacy that is none of full, name, uri, off is refused).
+Result<sip::ForwardChoices> forwardChoicesOf(const ForwardCommand& command);
 
 // What the front ends drive, whichever way Switchboard runs (DESIGN.md "Two ways to
 // run, one core"): a client session (AccountSession: registers an operator account and

@@ -63,15 +63,6 @@ Attendant::~Attendant() {
         stopRecallTimer(held);
 }
 
-QByteArrayList Attendant::reasons() const {
-    QByteArrayList reasons;
-    for (QByteArrayView reason : sip::registeredDiversionReasons())
-        reasons << reason.toByteArray();
-    for (const QByteArray& extra : m_options.extraReasons)
-        if (!reasons.contains(extra)) reasons << extra;
-    return reasons;
-}
-
 // ---- CallHolder ---------------------------------------------------------------------
 
 CallHolder::Admission Attendant::admit(CallId call, const sip::Message& invite,
@@ -173,48 +164,16 @@ Result<QString> Attendant::forward(const ForwardRequest& request) {
     if (!stable) return fail(stable.error());
     std::optional<sip::Message> leg = m_proxy.currentLeg(*stable);
     if (!leg) return fail(ErrorKind::Protocol, QStringLiteral("the call is no longer ringing"));
-    const QByteArray reason = request.reason.isEmpty() ? m_options.defaultReason : request.reason;
     QString targetUser;
     Result<QByteArray> target = targetUri(request.to, &targetUser);
     if (!target) return fail(target.error());
 
     const QByteArray divertedFrom =
         request.diversionUri.isEmpty() ? leg->requestUri().toByteArray() : request.diversionUri;
-    AttendantOptions::HistoryInfo history = m_options.historyInfo;
-    if (request.historyInfo) {
-        if (!*request.historyInfo) {
-            history = AttendantOptions::HistoryInfo::Off;
-        } else if (history == AttendantOptions::HistoryInfo::Off) {
-            history = AttendantOptions::HistoryInfo::Beside;
-        }
-    }
-    const sip::DiversionPrivacy privacy = request.privacy.value_or(m_options.privacy);
     sip::Message next = *leg;
     next.setRequestUri(*target);
-    sip::DiversionEntry entry;
-    entry.uri = divertedFrom;
-    entry.reason = reason;
-    entry.counter = request.counter.value_or(m_options.counter);
-    entry.limit = m_options.limit;
-    entry.privacy = privacy;
-    entry.screen = m_options.screen;
-    entry.suffix = m_options.suffix;
-    // Checked even when only History-Info goes out: a bad reason is bad either way.
-    if (Result<QByteArray> text = sip::formatDiversion(entry); !text) return fail(text.error());
-    if (history != AttendantOptions::HistoryInfo::Instead) {
-        if (Result<void> added = sip::addDiversion(next, entry); !added) return fail(added.error());
-    }
-    if (history != AttendantOptions::HistoryInfo::Off) {
-        sip::HistoryRetarget retarget;
-        retarget.from = divertedFrom;
-        retarget.to = *target;
-        retarget.cause = sip::historyCauseFor(reason);
-        retarget.privateFrom = privacy == sip::DiversionPrivacy::Full ||
-                               privacy == sip::DiversionPrivacy::Name ||
-                               privacy == sip::DiversionPrivacy::Uri;
-        if (Result<void> added = sip::addRetargetHistory(next, retarget); !added)
-            return fail(added.error());
-    }
+    Result<QByteArray> reason = sip::recordForward(next, m_options, request, divertedFrom, *target);
+    if (!reason) return fail(reason.error());
 
     const QString targetName = targetUser.isEmpty() ? QString::fromUtf8(*target) : targetUser;
     // The state is set before the retarget: a branch that fails at once ends the new leg
@@ -258,7 +217,7 @@ Result<QString> Attendant::forward(const ForwardRequest& request) {
         startRecallTimer(*now);
         emitChanged(*now);
     }
-    return QStringLiteral("Forwarding to %1 (%2)").arg(targetName, QString::fromUtf8(reason));
+    return QStringLiteral("Forwarding to %1 (%2)").arg(targetName, QString::fromUtf8(*reason));
 }
 
 Result<QString> Attendant::pickup(CallId call) {

@@ -16,28 +16,16 @@
 #include "server/local_domains.h"
 #include "server/location_service.h"
 #include "server/proxy.h"
-#include "sip/diversion.h"
-#include "sip/history_info.h"
+#include "sip/forward_record.h"
 
 namespace sb::server {
 
-// [attendant] and the Diversion options of a forward.
-struct AttendantOptions {
+// [attendant], and what a forward adds ([diversion], sip::ForwardOptions).
+struct AttendantOptions : sip::ForwardOptions {
     QString number;         // the reception identity's user ("200", "reception"); empty: no queue
     QString phoneUser;      // the extension whose phone the operator speaks on; empty: none
     bool ringPhone = true;  // calls to the reception number ring that phone too
     base::Duration recallAfter = std::chrono::seconds(30);
-    QByteArray defaultReason = "deflection";
-    QByteArrayList extraReasons;  // reason tokens the administrator adds
-
-    // The Diversion entry a forward adds (add_diversion's suffix, and beyond the seed).
-    QByteArray suffix;
-    int counter = 0;  // 0: no counter parameter
-    int limit = 0;    // 0: no limit parameter
-    sip::DiversionPrivacy privacy = sip::DiversionPrivacy::Unset;
-    std::optional<bool> screen;
-    enum class HistoryInfo { Off, Beside, Instead };  // History-Info beside or instead of Diversion
-    HistoryInfo historyInfo = HistoryInfo::Off;
 
     // What tells the operator's phone to answer a call she asked for by itself.
     enum class AutoAnswer { None, CallInfo, AlertInfo };
@@ -87,14 +75,10 @@ public:
         int status = 0;  // Left: the final status upstream (2xx answered, 487 caller gone, ...)
     };
 
-    struct ForwardRequest {
-        CallId call = 0;          // a queued call or any ringing call (a tracker leg id is fine)
-        QString to;               // an extension of ours, or a SIP URI
-        QByteArray reason;        // empty: options.defaultReason
-        QByteArray diversionUri;  // empty: the Request-URI of the diverted leg as received
-        std::optional<sip::DiversionPrivacy> privacy;
-        std::optional<int> counter;
-        std::optional<bool> historyInfo;  // override: add History-Info (beside Diversion)
+    // diversionUri empty: the Request-URI of the diverted leg as received.
+    struct ForwardRequest : sip::ForwardChoices {
+        CallId call = 0;  // a queued call or any ringing call (a tracker leg id is fine)
+        QString to;       // an extension of ours, or a SIP URI
     };
 
     Attendant(Proxy& proxy, const DialogTracker& tracker, const LocalDomains& domains,
@@ -105,7 +89,7 @@ public:
 
     const AttendantOptions& options() const { return m_options; }
     // The reason tokens offered: RFC 5806's eleven, then the administrator's.
-    QByteArrayList reasons() const;
+    QByteArrayList reasons() const { return m_options.reasons(); }
 
     // Each returns what it did, in words for the operator ("Forwarding to 203 (user-busy)"),
     // or why not; a refused action leaves the call ringing where it was.

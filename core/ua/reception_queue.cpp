@@ -26,13 +26,6 @@ bool isExtension(const QString& text) {
     });
 }
 
-// Every field of `id` in `from`, in order and as written, appended to `to`.
-void copyFields(const sip::Message& from, sip::HeaderId id, sip::Message& to) {
-    for (const sip::HeaderField& field : from.headers()) {
-        if (field.id == id) to.addHeader(id, field.value.toByteArray());
-    }
-}
-
 }  // namespace
 
 ReceptionQueue::ReceptionQueue(transaction::TransactionLayer& transactions,
@@ -49,15 +42,6 @@ ReceptionQueue::~ReceptionQueue() {
         (void)m_transactions.sendResponse(call.transaction,
                                           sip::makeResponse(call.invite, 480, {}, call.toTag));
     }
-}
-
-QByteArrayList ReceptionQueue::reasons() const {
-    QByteArrayList reasons;
-    for (QByteArrayView reason : sip::registeredDiversionReasons())
-        reasons << reason.toByteArray();
-    for (const QByteArray& extra : m_options.extraReasons)
-        if (!reasons.contains(extra)) reasons << extra;
-    return reasons;
 }
 
 // ---- From the transaction layer ---------------------------------------------------------
@@ -136,7 +120,6 @@ Result<QString> ReceptionQueue::forward(const ForwardRequest& request) {
     Result<Ringing*> found = ringing(request.call);
     if (!found) return fail(found.error());
     const Ringing& call = **found;
-    const QByteArray reason = request.reason.isEmpty() ? m_options.defaultReason : request.reason;
     Result<QByteArray> target = targetUri(request.to);
     if (!target) return fail(target.error());
 
@@ -147,54 +130,18 @@ Result<QString> ReceptionQueue::forward(const ForwardRequest& request) {
                                     : !m_options.ownUri.isEmpty()
                                         ? m_options.ownUri
                                         : call.invite.requestUri().toByteArray();
-    ReceptionOptions::HistoryInfo history = m_options.historyInfo;
-    if (request.historyInfo) {
-        if (!*request.historyInfo) {
-            history = ReceptionOptions::HistoryInfo::Off;
-        } else if (history == ReceptionOptions::HistoryInfo::Off) {
-            history = ReceptionOptions::HistoryInfo::Beside;
-        }
-    }
-    const sip::DiversionPrivacy privacy = request.privacy.value_or(m_options.privacy);
-    sip::DiversionEntry entry;
-    entry.uri = divertedFrom;
-    entry.reason = reason;
-    entry.counter = request.counter.value_or(m_options.counter);
-    entry.limit = m_options.limit;
-    entry.privacy = privacy;
-    entry.screen = m_options.screen;
-    entry.suffix = m_options.suffix;
-    // Checked even when only History-Info goes out: a bad reason is bad either way.
-    if (Result<QByteArray> text = sip::formatDiversion(entry); !text) return fail(text.error());
-
     // RFC 3261 §8.3 / RFC 5806: the 302 names the target and carries the diversion the
-    // next INVITE is to carry, the entries the call arrived with included. Each kind is
-    // copied only when this forward adds to it: a list without our step would tell the
-    // next hop a story that stops before us.
+    // next INVITE is to carry, the entries the call arrived with included.
     sip::Message moved = sip::makeResponse(call.invite, 302, {}, call.toTag);
     moved.addHeader(sip::HeaderId::Contact, '<' + *target + '>');
-    if (history != ReceptionOptions::HistoryInfo::Instead) {
-        copyFields(call.invite, sip::HeaderId::Diversion, moved);
-        if (Result<void> added = sip::addDiversion(moved, entry); !added)
-            return fail(added.error());
-    }
-    if (history != ReceptionOptions::HistoryInfo::Off) {
-        copyFields(call.invite, sip::HeaderId::HistoryInfo, moved);
-        sip::HistoryRetarget retarget;
-        retarget.from = divertedFrom;
-        retarget.to = *target;
-        retarget.cause = sip::historyCauseFor(reason);
-        retarget.privateFrom = privacy == sip::DiversionPrivacy::Full ||
-                               privacy == sip::DiversionPrivacy::Name ||
-                               privacy == sip::DiversionPrivacy::Uri;
-        if (Result<void> added = sip::addRetargetHistory(moved, retarget); !added)
-            return fail(added.error());
-    }
+    Result<QByteArray> reason =
+        sip::recordForward(moved, m_options, request, divertedFrom, *target, &call.invite);
+    if (!reason) return fail(reason.error());
     const QString targetName = request.to.trimmed();
     if (Result<void> sent = finish(request.call, std::move(moved)); !sent)
         return refused(QStringLiteral("cannot forward to %1: %2 (the call has ended)")
                            .arg(targetName, sent.error().reason));
-    return QStringLiteral("Forwarded to %1 (%2)").arg(targetName, QString::fromUtf8(reason));
+    return QStringLiteral("Forwarded to %1 (%2)").arg(targetName, QString::fromUtf8(*reason));
 }
 
 Result<QString> ReceptionQueue::reject(CallId callId, int status) {

@@ -14,15 +14,15 @@
 #include "base/random.h"
 #include "base/result.h"
 #include "base/timer_queue.h"
-#include "sip/diversion.h"
+#include "sip/forward_record.h"
 #include "sip/message.h"
 #include "transaction/transaction_layer.h"
 
 namespace sb::ua {
 
-// The queue's settings: [attendant] and the Diversion options of a forward, named as the
-// built-in server's AttendantOptions names them.
-struct ReceptionOptions {
+// The queue's settings, and what a forward adds ([diversion], sip::ForwardOptions, as
+// the built-in server's attendant has them).
+struct ReceptionOptions : sip::ForwardOptions {
     // Extension targets of a forward become sip:<ext>@<domain>, and diverting URIs in
     // this domain are shown by their user part ("from 203").
     QString domain;
@@ -36,18 +36,6 @@ struct ReceptionOptions {
     base::Duration ringAgainEvery = std::chrono::seconds(60);
     // Calls ringing at once; more are answered 486 (bad input never wins).
     std::size_t maxCalls = 1000;
-
-    QByteArray defaultReason = "deflection";
-    QByteArrayList extraReasons;  // reason tokens the administrator adds
-
-    // The Diversion entry a forward adds (add_diversion's suffix, and beyond the seed).
-    QByteArray suffix;
-    int counter = 0;  // 0: no counter parameter
-    int limit = 0;    // 0: no limit parameter
-    sip::DiversionPrivacy privacy = sip::DiversionPrivacy::Unset;
-    std::optional<bool> screen;
-    enum class HistoryInfo { Off, Beside, Instead };  // History-Info beside or instead of Diversion
-    HistoryInfo historyInfo = HistoryInfo::Off;
 };
 
 // Client mode's queue (issue 7, DESIGN.md "Operator actions"): the console is a UA
@@ -89,14 +77,10 @@ public:
         QByteArray cancelReason;  // Left by CANCEL: its Reason header (RFC 3326), if any
     };
 
-    struct ForwardRequest {
+    // diversionUri empty: options.ownUri, else the Request-URI of the INVITE as received.
+    struct ForwardRequest : sip::ForwardChoices {
         CallId call = 0;
-        QString to;               // an extension (sip:<to>@<domain>) or a SIP URI
-        QByteArray reason;        // empty: options.defaultReason
-        QByteArray diversionUri;  // empty: the Request-URI of the INVITE as received
-        std::optional<sip::DiversionPrivacy> privacy;
-        std::optional<int> counter;
-        std::optional<bool> historyInfo;  // override: add History-Info (beside Diversion)
+        QString to;  // an extension (sip:<to>@<domain>) or a SIP URI
     };
 
     ReceptionQueue(transaction::TransactionLayer& transactions, base::TimerQueue& timers,
@@ -109,7 +93,7 @@ public:
 
     const ReceptionOptions& options() const { return m_options; }
     // The reason tokens offered: RFC 5806's eleven, then the administrator's.
-    QByteArrayList reasons() const;
+    QByteArrayList reasons() const { return m_options.reasons(); }
 
     // A new INVITE from the layer (ServerTransactionUser::onRequest). Answers it 180 and
     // queues it. False when it is not a new call (a To tag: an in-dialog request); the
