@@ -4,9 +4,10 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <QVarLengthArray>
+
 #include <algorithm>
 #include <array>
-#include <deque>
 #include <memory>
 
 #include "base/log.h"
@@ -69,8 +70,8 @@ struct DialogPublisher::Publication {
     QString dialogId;
     std::optional<DialogInfo> published;  // the shaped dialog last handed to the client
     // States handed to the client and not yet known to be accepted (the client
-    // coalesces: an answer may skip some).
-    std::deque<Handed> handed;
+    // coalesces: an answer may skip some). Rarely more than two: kept inline.
+    QVarLengthArray<Handed, 2> handed;
     DialogState accepted = DialogState::Trying;  // the state the server holds
     quint64 nextVersion = 0;
     bool ended = false;
@@ -92,6 +93,10 @@ struct DialogPublisher::Call {
     // Per side, the entities it has been published to (so that a change of publish_to
     // finds them without a walk over every publication).
     std::array<QStringList, 2> publishedTo;
+    // Counts changes of the plan and the users, which shape both sides' documents; per
+    // side, the count when it was last applied.
+    quint64 epoch = 0;
+    std::array<quint64, 2> appliedAt{~quint64(0), ~quint64(0)};
 };
 
 // Routes one client's reports to the publisher with the publication they are about.
@@ -103,14 +108,16 @@ public:
         Publication* publication = find();
         if (!publication) return;
         const quint64 accepted = publication->client->acceptedVersion();
-        while (!publication->handed.empty() && publication->handed.front().version <= accepted) {
-            Publication::Handed& front = publication->handed.front();
-            if (front.version == accepted) {
-                publication->accepted = front.state;
-                publication->acceptedBody = std::move(front.body);
+        qsizetype done = 0;
+        for (Publication::Handed& handed : publication->handed) {
+            if (handed.version > accepted) break;
+            if (handed.version == accepted) {
+                publication->accepted = handed.state;
+                publication->acceptedBody = std::move(handed.body);
             }
-            publication->handed.pop_front();
+            ++done;
         }
+        publication->handed.remove(0, done);
         publication->expiresAt = m_owner.m_timers.now() + std::chrono::seconds(expires);
         if (m_owner.m_stateChanged) m_owner.m_stateChanged();
         m_owner.report(*publication, PublicationEvent::Kind::Published, 200, {});
@@ -172,11 +179,23 @@ void DialogPublisher::onSide(const DialogTracker::CallSide& side) {
         // The callee's user arrives with the second report of the start: plan again.
         call.user[std::size_t(index)] = side.user;
         call.plan = planCall(m_options.rules, m_domains, *side.invite, call.user[0], call.user[1]);
+        ++call.epoch;
     }
-    call.user[std::size_t(index)] = side.user;
-    call.last[std::size_t(index)] = side.dialog;
+    if (call.user[std::size_t(index)] != side.user) {
+        call.user[std::size_t(index)] = side.user;
+        ++call.epoch;
+    }
     const bool force = side.inDialogRequest && m_options.publishInDialog;
-    apply(call, index, force);
+    std::optional<DialogInfo>& last = call.last[std::size_t(index)];
+    // Most reports repeat what the side showed (the tracker reports both sides of every
+    // change): with the same plan and users as when it was last applied, such a report
+    // would publish nothing. (Directory changes apply at once, in setDirectoryEntry.)
+    const bool unchanged =
+        !force && last && call.appliedAt[std::size_t(index)] == call.epoch && *last == side.dialog;
+    if (!unchanged) {
+        last = side.dialog;
+        apply(call, index, force);
+    }
     const bool done =
         std::all_of(call.last.begin(), call.last.end(), [](const std::optional<DialogInfo>& d) {
             return d && d->state == DialogState::Terminated;
@@ -243,6 +262,7 @@ DialogInfo DialogPublisher::shapedSide(const Call& call, int side) const {
 }
 
 void DialogPublisher::apply(Call& call, int side, bool force) {
+    call.appliedAt[std::size_t(side)] = call.epoch;
     const DialogInfo dialog = shapedSide(call, side);
     const bool ended = dialog.state == DialogState::Terminated;
     // (A view into the call or the directory, neither of which changes in here.)
@@ -309,13 +329,14 @@ DialogPublisher::Publication* DialogPublisher::create(const Key& key, const Dial
     return m_publications.emplace(key, std::move(created)).first->second.get();
 }
 
-void DialogPublisher::send(Publication& publication, DialogInfo dialog, bool force) {
+void DialogPublisher::send(Publication& publication, const DialogInfo& dialog, bool force) {
     if (publication.ended) return;  // its end is published already
     const bool ended = dialog.state == DialogState::Terminated;
-    dialog.id = publication.dialogId;
     dialoginfo::Document document = dialoginfo::publishedDocument(
         dialog, publication.key.entity, publication.nextVersion, m_options.profile);
-    const DialogInfo& shaped = document.dialogs.front();
+    // (The profile leaves the id alone: the publication's own goes in here, uncopied.)
+    DialogInfo& shaped = document.dialogs.front();
+    shaped.id = publication.dialogId;
     // Only what the document says counts: a change the profile hides is no PUBLISH
     // (unless an in-dialog request asks for one again).
     if (publication.published && sameDialog(*publication.published, shaped) && !(force && !ended))
@@ -342,7 +363,7 @@ void DialogPublisher::end(Publication& publication) {
     dialog.state = DialogState::Terminated;
     dialog.stateEvent.clear();
     dialog.stateCode = 0;
-    send(publication, std::move(dialog), false);
+    send(publication, dialog, false);
 }
 
 bool DialogPublisher::holdsLiveState(const Publication& publication) {

@@ -145,7 +145,7 @@ private:
     std::span<const QString> entitiesOf(const Call& call, int side) const;
     dialoginfo::DialogInfo shapedSide(const Call& call, int side) const;
     Publication* create(const Key& key, const dialoginfo::DialogInfo& dialog);
-    void send(Publication& publication, dialoginfo::DialogInfo dialog, bool force);
+    void send(Publication& publication, const dialoginfo::DialogInfo& dialog, bool force);
     void end(Publication& publication);
     void report(const Publication& publication, PublicationEvent::Kind kind, int statusCode,
                 QString reason);
