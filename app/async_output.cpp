@@ -6,16 +6,34 @@
 
 #include <limits.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace sb::app {
 
-AsyncOutput::AsyncOutput(int fd, qint64 maxPending) : m_fd(fd), m_maxPending(maxPending) {
+namespace {
+
+// Whether a write to `fd` can only wait for the disk, never for a reader: a regular
+// file or /dev/null (pipes, sockets and terminals can stall).
+bool neverStalls(int fd) {
+    struct stat out {};
+    if (::fstat(fd, &out) != 0) return false;
+    if (S_ISREG(out.st_mode)) return true;
+    struct stat null {};
+    return S_ISCHR(out.st_mode) && ::stat("/dev/null", &null) == 0 && S_ISCHR(null.st_mode) &&
+           out.st_rdev == null.st_rdev;
+}
+
+}  // namespace
+
+AsyncOutput::AsyncOutput(int fd, qint64 maxPending)
+    : m_fd(fd), m_maxPending(maxPending), m_direct(neverStalls(fd)) {
     open(QIODevice::WriteOnly | QIODevice::Unbuffered);
-    m_thread = std::thread([this] { run(); });
+    if (!m_direct) m_thread = std::thread([this] { run(); });
 }
 
 AsyncOutput::~AsyncOutput() {
+    if (m_direct) return;
     // A reader that stopped reading but keeps the pipe open must not hold us here: the
     // writer thread waits for the descriptor in short polls and gives up once stopping.
     drain(std::chrono::seconds(2));
@@ -43,6 +61,7 @@ qint64 AsyncOutput::readData(char*, qint64) {
 }
 
 qint64 AsyncOutput::writeData(const char* data, qint64 size) {
+    if (m_direct) return writeDirect(data, size);
     bool wake = false;
     {
         std::lock_guard lock(m_mutex);
@@ -62,6 +81,28 @@ qint64 AsyncOutput::writeData(const char* data, qint64 size) {
         m_pending.append(data, size);
     }
     if (wake) m_wake.notify_one();
+    return size;
+}
+
+qint64 AsyncOutput::writeDirect(const char* data, qint64 size) {
+    // Only the event loop's thread writes here; the mutex keeps drain() and
+    // bytesToWrite() as they are for the threaded case.
+    std::lock_guard lock(m_mutex);
+    if (m_failed) {
+        setErrorString(QStringLiteral("the output was closed"));
+        return -1;
+    }
+    qint64 left = size;
+    while (left > 0) {
+        const ssize_t written = ::write(m_fd, data + (size - left), static_cast<size_t>(left));
+        if (written < 0) {
+            if (errno == EINTR) continue;
+            m_failed = true;
+            setErrorString(qt_error_string(errno));
+            return -1;
+        }
+        left -= written;
+    }
     return size;
 }
 

@@ -46,17 +46,20 @@ void ServerBoardBridge::refresh(const QString& user) {
     // Extension numbers are user names in server mode; an extension with a URI of its own
     // maps back through userOf().
     if (m_console.state(user) && userOf(user) == user) {
-        refreshExtension(user);
+        refreshExtension(user, user);
         return;
     }
     for (const board::Extension& extension : m_console.directory().extensions()) {
         if (extension.number != user && userOf(extension.number) == user)
-            refreshExtension(extension.number);
+            refreshExtension(extension.number, user);
     }
 }
 
 void ServerBoardBridge::refreshExtension(const QString& number) {
-    const QString user = userOf(number);
+    refreshExtension(number, userOf(number));
+}
+
+void ServerBoardBridge::refreshExtension(const QString& number, const QString& user) {
     ua::SubscriptionStatus status;
     if (user.isEmpty()) {
         status.state = ua::SubscriptionStatus::State::Unavailable;

@@ -38,6 +38,8 @@ private:
     QString userOf(const QString& number) const;
     void refresh(const QString& user);
     void refreshExtension(const QString& number);
+    // `user` is userOf(number), when the caller has it already (a URI parse saved).
+    void refreshExtension(const QString& number, const QString& user);
 
     board::Console& m_console;
     server::DialogStateStore& m_dialogs;

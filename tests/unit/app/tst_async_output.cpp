@@ -1,7 +1,8 @@
 // Tests app/async_output.*: what is written reaches the descriptor in order, drain()
-// waits for it, a reader that does not read never blocks the writer, and the queue is
-// bounded.
+// waits for it, a reader that does not read never blocks the writer, the queue is
+// bounded, and a regular file or /dev/null is written directly.
 
+#include <QTemporaryFile>
 #include <QTest>
 
 #include <csignal>
@@ -119,6 +120,30 @@ private slots:
         QVERIFY(out.drain(std::chrono::seconds(10)));
         QCOMPARE(out.write("two\n"), -1);
         ::close(fds[1]);
+    }
+
+    void aRegularFileAndDevNullAreWrittenAtOnce() {
+        QTemporaryFile file;
+        QVERIFY(file.open());
+        {
+            AsyncOutput out(file.handle());
+            QCOMPARE(out.write("one\n"), 4);
+            QCOMPARE(out.write("two\n"), 4);
+            // Written directly: nothing waits, even before drain().
+            QCOMPARE(out.bytesToWrite(), 0);
+            QVERIFY(out.drain(std::chrono::milliseconds(0)));
+        }
+        file.seek(0);
+        QCOMPARE(file.readAll(), QByteArray("one\ntwo\n"));
+
+        const int null = ::open("/dev/null", O_WRONLY);
+        QVERIFY(null >= 0);
+        {
+            AsyncOutput out(null);
+            QCOMPARE(out.write("three\n"), 6);
+            QCOMPARE(out.bytesToWrite(), 0);
+        }
+        ::close(null);
     }
 };
 
