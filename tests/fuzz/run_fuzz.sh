@@ -17,4 +17,5 @@ fi
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_COMPILER="$cxx" -DSB_BUILD_FUZZ=ON -DSB_BUILD_TESTS=ON -DSB_WERROR=ON
 cmake --build "$build" --target fuzz_parser fuzz_dialog_info
-ctest --test-dir "$build" -L fuzz --output-on-failure
+# Both fuzzers at once: each is one process on one core, bounded by its own time.
+ctest --test-dir "$build" -L fuzz --output-on-failure -j 2
