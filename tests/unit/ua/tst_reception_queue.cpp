@@ -146,7 +146,7 @@ private slots:
         const Queue::CallId id = w.call("c1");
         QVERIFY(id != 0);
         QCOMPARE(w.responses(180).size(), std::size_t(1));
-        const sip::Message& ringing = w.responses(180).front().message;
+        const sip::Message ringing = w.responses(180).front().message;
         QVERIFY(!toTagOf(ringing).isEmpty());
         QCOMPARE(ringing.header(HeaderId::Contact), QByteArrayView("<sip:200@127.0.0.1:5060>"));
         QCOMPARE(w.responses(180).front().destination, caller());
@@ -213,7 +213,7 @@ private slots:
 
         QCOMPARE(w.responses(200).size(), std::size_t(1));  // the layer's, for the CANCEL
         QCOMPARE(w.responses(487).size(), std::size_t(1));
-        const sip::Message& terminated = w.responses(487).front().message;
+        const sip::Message terminated = w.responses(487).front().message;
         QCOMPARE(toTagOf(terminated), tag);
         QCOMPARE(terminated.cseq()->method, sip::Method::Invite);
         QVERIFY(w.queue->queue().empty());
