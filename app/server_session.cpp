@@ -190,8 +190,9 @@ QByteArray serverSecret(const QString& path, base::Random& random) {
     return secret;
 }
 
-// A publication state file larger than this is not read (a few thousand calls' worth).
-constexpr qint64 kMaxPublicationState = 16 * 1024 * 1024;
+// A saved state file (publications, calls) larger than this is not read: tens of
+// thousands of calls.
+constexpr qint64 kMaxSavedState = 16 * 1024 * 1024;
 
 }  // namespace
 
@@ -340,15 +341,8 @@ Result<void> ServerSession::open() {
         // it changes (at most once a second) and when the session ends.
         const QString statePath =
             QFileInfo(bindingsPath()).dir().filePath(QStringLiteral("publications.json"));
-        if (QFile file(statePath); file.open(QIODevice::ReadOnly)) {
-            const int restored = publisher->restoreState(file.read(kMaxPublicationState),
-                                                         QDateTime::currentMSecsSinceEpoch());
-            if (restored > 0)
-                qCInfo(lcApp).noquote() << QStringLiteral(
-                                               "%1 publication(s) of before the restart published "
-                                               "terminated")
-                                               .arg(restored);
-        }
+        if (QFile file(statePath); file.open(QIODevice::ReadOnly))
+            publisher->restoreState(file.read(kMaxSavedState), QDateTime::currentMSecsSinceEpoch());
         m_publicationStatePath = statePath;
         publisher->setStateChangedListener([this] {
             if (m_publicationSavePending) return;
@@ -359,6 +353,38 @@ Result<void> ServerSession::open() {
             });
         });
     }
+
+    // Answered calls survive a restart: their BYE comes back through the server, and
+    // their lamps and publications go on. Taken up now (after the publisher, which
+    // claims its publications of them), saved when they change and when the session ends.
+    server::DialogTracker& tracker = core->server->tracker();
+    m_callStatePath = QFileInfo(bindingsPath()).dir().filePath(QStringLiteral("calls.json"));
+    if (QFile file(m_callStatePath); file.open(QIODevice::ReadOnly)) {
+        const int restored =
+            tracker.restoreState(file.read(kMaxSavedState), QDateTime::currentMSecsSinceEpoch());
+        if (restored > 0) {
+            qCInfo(lcApp).noquote()
+                << QStringLiteral("%1 answered call(s) of before the restart taken up")
+                       .arg(restored);
+            // Those that ended while the server was down are found out and ended.
+            core->server->probeRestoredCalls();
+        }
+    }
+    if (core->publisher) {
+        if (const int ended = core->publisher->settleRestored(); ended > 0)
+            qCInfo(lcApp).noquote() << QStringLiteral(
+                                           "%1 publication(s) of calls that ended before the "
+                                           "restart published terminated")
+                                           .arg(ended);
+    }
+    tracker.setSavedStateListener([this] {
+        if (m_callSavePending) return;
+        m_callSavePending = true;
+        QTimer::singleShot(1000, this, [this] {
+            m_callSavePending = false;
+            saveCallState();
+        });
+    });
 
     if (m_board) {
         // The board shows every user the server serves ([monitor] first, in its order and
@@ -386,18 +412,31 @@ Result<void> ServerSession::open() {
     return {};
 }
 
+namespace {
+
+// Writes `state` to `path` atomically (QSaveFile); a failure is logged with what it costs.
+void writeState(const QString& path, const QByteArray& state, const QString& lost) {
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(state) != state.size() || !file.commit())
+        qCWarning(lcApp).noquote()
+            << QStringLiteral("cannot write %1: %2; %3").arg(path, file.errorString(), lost);
+}
+
+}  // namespace
+
 void ServerSession::savePublicationState() {
     if (!m_core || !m_core->publisher || m_publicationStatePath.isEmpty()) return;
-    QDir().mkpath(QFileInfo(m_publicationStatePath).absolutePath());
-    QSaveFile file(m_publicationStatePath);
-    const QByteArray state = m_core->publisher->saveState(QDateTime::currentMSecsSinceEpoch());
-    if (!file.open(QIODevice::WriteOnly) || file.write(state) != state.size() || !file.commit()) {
-        qCWarning(lcApp).noquote()
-            << QStringLiteral(
-                   "cannot write %1: %2; publications will not be taken up after a "
-                   "restart")
-                   .arg(m_publicationStatePath, file.errorString());
-    }
+    writeState(m_publicationStatePath,
+               m_core->publisher->saveState(QDateTime::currentMSecsSinceEpoch()),
+               QStringLiteral("publications will not be taken up after a restart"));
+}
+
+void ServerSession::saveCallState() {
+    if (!m_core || !m_core->server || m_callStatePath.isEmpty()) return;
+    writeState(m_callStatePath,
+               m_core->server->tracker().saveState(QDateTime::currentMSecsSinceEpoch()),
+               QStringLiteral("answered calls will not be taken up after a restart"));
 }
 
 void ServerSession::syncPublishDirectory() {
@@ -615,6 +654,7 @@ void ServerSession::stop(base::Duration bound) {
     // saved. The NOTIFYs leave at once; a short grace lets TCP queues drain.
     m_core->server->shutdown();
     savePublicationState();
+    saveCallState();
     const base::Duration grace = std::min(bound, base::Duration(300));
     QTimer::singleShot(grace, this, [this] { emit stopped(); });
 }

@@ -91,6 +91,8 @@ private:
     void syncPublishDirectory();
     // Writes the publisher's state atomically beside the bindings file.
     void savePublicationState();
+    // Writes the tracker's answered calls atomically beside the bindings file.
+    void saveCallState();
     QDateTime wallTime(base::TimePoint time) const;
     QueuedCallView queuedCallView(const server::Attendant::Call& call) const;
     QueuedCallView queuedCallView(const server::Attendant::Event& event) const;
@@ -106,6 +108,8 @@ private:
     bool m_callsChangePending = false;
     QString m_publicationStatePath;
     bool m_publicationSavePending = false;
+    QString m_callStatePath;
+    bool m_callSavePending = false;
 };
 
 }  // namespace sb::app

@@ -25,9 +25,10 @@ namespace {
 // anyway: Timer F (64*T1) of its PUBLISH.
 constexpr base::Duration kEndDelivery = std::chrono::seconds(32);
 
-// Publications taken up after a restart belong to no tracked call: their call ids have
-// this bit, which the tracker's never do (they count from 1).
-constexpr CallId kRestoredCallBit = CallId(1) << 63;
+// Publications taken up after a restart whose call cannot come back (a file of an
+// earlier version names none): their call ids have this bit, which the tracker's never
+// do (the proxy counts from 1; restored calls have bit 62).
+constexpr CallId kUnclaimedCallBit = CallId(1) << 63;
 
 // Sides are indexed as in CallPublishPlan: the caller 0, the callee 1.
 constexpr int kCallee = 1;
@@ -73,7 +74,8 @@ struct DialogPublisher::Publication {
     // coalesces: an answer may skip some). Rarely more than two: kept inline.
     QVarLengthArray<Handed, 2> handed;
     DialogState accepted = DialogState::Trying;  // the state the server holds
-    quint64 nextVersion = 0;
+    quint64 nextVersion = 0;   // of the next document (goes on from the saved one)
+    quint64 publishCalls = 0;  // the client's publish() calls so far (Handed::version)
     bool ended = false;
     std::shared_ptr<const Body> acceptedBody;  // the document the server holds (for a restart)
     base::TimePoint expiresAt{};               // when the server lets what it holds run out
@@ -97,6 +99,8 @@ struct DialogPublisher::Call {
     // side, the count when it was last applied.
     quint64 epoch = 0;
     std::array<quint64, 2> appliedAt{~quint64(0), ~quint64(0)};
+    // Taken up by restoreState() and not reported by the tracker yet (settleRestored()).
+    bool awaitingTracker = false;
 };
 
 // Routes one client's reports to the publisher with the publication they are about.
@@ -175,6 +179,7 @@ void DialogPublisher::onSide(const DialogTracker::CallSide& side) {
         found = m_calls.emplace(side.call, std::move(call)).first;
     }
     Call& call = *found->second;
+    call.awaitingTracker = false;
     if (side.invite && call.user[std::size_t(index)].isEmpty() && !side.user.isEmpty()) {
         // The callee's user arrives with the second report of the start: plan again.
         call.user[std::size_t(index)] = side.user;
@@ -345,7 +350,7 @@ void DialogPublisher::send(Publication& publication, const DialogInfo& dialog, b
     ++publication.nextVersion;
     publication.ended = ended;
     auto body = std::make_shared<const Body>(std::move(document), m_writeOptions);
-    publication.handed.push_back({publication.nextVersion, publication.published->state, body});
+    publication.handed.push_back({++publication.publishCalls, publication.published->state, body});
     ua::PublicationClient::BodySource source = [body = std::move(body)] { return body->bytes(); };
     if (ended) {
         publication.client->publish(std::move(source), m_options.endedExpires, false);
@@ -383,14 +388,28 @@ QByteArray DialogPublisher::saveState(qint64 wallNow) const {
         const qint64 left =
             std::chrono::duration_cast<std::chrono::milliseconds>(publication->expiresAt - now)
                 .count();
-        saved.append(QJsonObject{
+        QJsonObject json{
             {QStringLiteral("entity"), key.entity},
             {QStringLiteral("side"), key.side},
             {QStringLiteral("dialog"), publication->dialogId},
             {QStringLiteral("etag"), QString::fromUtf8(etag)},
             {QStringLiteral("expires_at"), wallNow + left},
             {QStringLiteral("version"), qint64(publication->nextVersion)},
-            {QStringLiteral("document"), QString::fromUtf8(publication->acceptedBody->bytes())}});
+            {QStringLiteral("document"), QString::fromUtf8(publication->acceptedBody->bytes())}};
+        // The call it belongs to and what the rules decided for it, so that the call
+        // goes on publishing under it when the tracker restores it.
+        if (const auto call = m_calls.find(key.call); call != m_calls.end()) {
+            const Call& c = *call->second;
+            const auto shownAs = [&c](int side) {
+                const auto& substitute = c.plan.shownAs[std::size_t(side)];
+                return substitute ? QJsonValue(*substitute) : QJsonValue();
+            };
+            json.insert(QStringLiteral("call"), QString::number(c.id));
+            json.insert(QStringLiteral("users"), QJsonArray{c.user[0], c.user[1]});
+            json.insert(QStringLiteral("entities"), QJsonArray{c.plan.entity[0], c.plan.entity[1]});
+            json.insert(QStringLiteral("shown_as"), QJsonArray{shownAs(0), shownAs(1)});
+        }
+        saved.append(json);
     }
     return QJsonDocument(QJsonObject{{QStringLiteral("publications"), saved}}).toJson();
 }
@@ -410,14 +429,31 @@ int DialogPublisher::restoreState(QByteArrayView saved, qint64 wallNow) {
         const auto document =
             dialoginfo::parseDocument(o.value(QStringLiteral("document")).toString().toUtf8());
         if (!document || document->dialogs.size() != 1) continue;
-        const Key key{kRestoredCallBit | m_nextRestoredCall++,
-                      o.value(QStringLiteral("side")).toInt() == kCallee ? kCallee : 0, entity};
-        Publication* publication = create(key, document->dialogs.front());
+        const int side = o.value(QStringLiteral("side")).toInt() == kCallee ? kCallee : 0;
+        const DialogInfo& dialog = document->dialogs.front();
+
+        // Its call, as the tracker will restore it (files of earlier versions name none).
+        bool numeric = false;
+        const CallId savedCall = o.value(QStringLiteral("call")).toString().toULongLong(&numeric);
+        const QJsonArray users = o.value(QStringLiteral("users")).toArray();
+        const QJsonArray entities = o.value(QStringLiteral("entities")).toArray();
+        const QJsonArray shownAs = o.value(QStringLiteral("shown_as")).toArray();
+        const bool claimable = numeric && users.size() == 2 && entities.size() == 2 &&
+                               shownAs.size() == 2 && !o.value(QStringLiteral("ended")).toBool();
+        const CallId callId = claimable ? DialogTracker::restoredCallId(savedCall)
+                                        : kUnclaimedCallBit | m_nextRestoredCall++;
+        const Key key{callId, side, entity};
+        if (m_publications.count(key)) continue;
+        Publication* publication = create(key, dialog);
         if (!publication) continue;
         publication->dialogId = o.value(QStringLiteral("dialog")).toString();
         publication->nextVersion = quint64(o.value(QStringLiteral("version")).toInteger());
-        publication->published = document->dialogs.front();
-        publication->client->resume(etag, quint32(std::min<qint64>(leftMs / 1000, 0xffffffff)));
+        publication->published = dialog;
+        publication->accepted = dialog.state;
+        publication->acceptedBody = std::make_shared<const Body>(*document, m_writeOptions);
+        // Kept alive while its call may come back; an end replaces that.
+        publication->client->resume(etag, quint32(std::min<qint64>(leftMs / 1000, 0xffffffff)),
+                                    claimable ? m_options.expires : 0);
         ++restored;
         if (o.value(QStringLiteral("ended")).toBool()) {
             // Its end is at the server already: it runs out there. (Only files of
@@ -426,9 +462,47 @@ int DialogPublisher::restoreState(QByteArrayView saved, qint64 wallNow) {
             forgetLater(*publication, std::chrono::milliseconds(leftMs));
             continue;
         }
-        end(*publication);
+        if (!claimable) {
+            end(*publication);
+            continue;
+        }
+        std::unique_ptr<Call>& call = m_calls[callId];
+        if (!call) {
+            call = std::make_unique<Call>();
+            call->id = callId;
+            call->awaitingTracker = true;
+            for (int i = 0; i < 2; ++i) {
+                call->user[std::size_t(i)] = users.at(i).toString();
+                call->plan.entity[std::size_t(i)] = entities.at(i).toString();
+                if (shownAs.at(i).isString())
+                    call->plan.shownAs[std::size_t(i)] = shownAs.at(i).toString();
+            }
+        }
+        call->dialogId[std::size_t(side)] = publication->dialogId;
+        call->publishedTo[std::size_t(side)].append(entity);
     }
     return restored;
+}
+
+int DialogPublisher::settleRestored() {
+    int ended = 0;
+    for (auto it = m_calls.begin(); it != m_calls.end();) {
+        Call& call = *it->second;
+        if (!call.awaitingTracker) {
+            ++it;
+            continue;
+        }
+        for (int side = 0; side < 2; ++side) {
+            for (const QString& entity : call.publishedTo[std::size_t(side)]) {
+                const auto found = m_publications.find(Key{call.id, side, entity});
+                if (found == m_publications.end()) continue;
+                end(*found->second);
+                ++ended;
+            }
+        }
+        it = m_calls.erase(it);
+    }
+    return ended;
 }
 
 void DialogPublisher::report(const Publication& publication, PublicationEvent::Kind kind,

@@ -99,16 +99,23 @@ public:
 
     // Publishing state across a restart (replacing pua_dialoginfo's pubruri_*_dlg_var):
     // what every publication whose live state (not its end) the server holds needs to be
-    // taken up again — entity, dialog id, SIP-ETag, when it runs out, its last document —
-    // as JSON, for an atomic file write. Ends the server accepted are left out: they run
-    // out there whether or not we restart. `wallNow` (UTC, ms since the epoch) dates the
-    // expiries.
+    // taken up again — its call and what the rules decided for it, entity, dialog id,
+    // SIP-ETag, when it runs out, its last document — as JSON, for an atomic file write.
+    // Ends the server accepted are left out: they run out there whether or not we
+    // restart. `wallNow` (UTC, ms since the epoch) dates the expiries.
     QByteArray saveState(qint64 wallNow) const;
-    // After a restart: every saved publication still held by the server is taken up
-    // under its ETag and dialog id and published terminated (the calls of before the
-    // restart are not tracked any more, so no watcher keeps a stuck lamp), then let run
-    // out. Returns how many were restored; a damaged state restores none.
+    // After a restart, before the tracker restores its calls: every saved publication
+    // still held by the server is taken up under its ETag and dialog id, for the call
+    // DialogTracker::restoredCallId() names. A call the tracker then reports again goes
+    // on publishing under them (no new dialog id, no new publication at the server);
+    // settleRestored() ends the rest. Returns how many were taken up; a damaged state
+    // restores none.
     int restoreState(QByteArrayView saved, qint64 wallNow);
+    // After the tracker restored its calls: the publications restoreState() took up
+    // whose call did not come back (it ended while Switchboard was down, or the tracker
+    // kept no record of it) are published terminated, so that no watcher keeps a stuck
+    // lamp, then let run out. Returns how many.
+    int settleRestored();
     // Called after every change of what saveState() would write (debounce it); not for
     // an end forgotten after it ran out, which saveState() no longer writes.
     void setStateChangedListener(std::function<void()> listener) {

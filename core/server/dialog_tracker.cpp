@@ -1,6 +1,9 @@
 #include "server/dialog_tracker.h"
 
 #include <QCryptographicHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 
 #include <algorithm>
 
@@ -348,6 +351,7 @@ void DialogTracker::onInDialogRequest(const sip::Message& request, const transpo
                 call.ackTimer = base::kNoTimer;
             }
             restartLifetime(call);
+            savedStateChanged();
             break;
         default:
             // re-INVITE, UPDATE, INFO, PRACK, ... change no state (they never confirm an
@@ -355,6 +359,7 @@ void DialogTracker::onInDialogRequest(const sip::Message& request, const transpo
             if (!found.answered) return;
             restartLifetime(call);
             reportSides(call, nullptr, true);
+            savedStateChanged();
             return;
     }
     publish(call);
@@ -531,6 +536,7 @@ void DialogTracker::confirm(Call& call, Branch* branch, QByteArrayView toTag,
         });
     }
     restartLifetime(call);
+    savedStateChanged();
 }
 
 void DialogTracker::terminate(Call& call, QString event, int code) {
@@ -557,6 +563,7 @@ void DialogTracker::terminate(Call& call, QString event, int code) {
         remove(id);
         changed();
     });
+    if (call.answeredDialog) savedStateChanged();
 }
 
 void DialogTracker::endBranch(Branch& branch, int status, QString event) {
@@ -598,9 +605,14 @@ void DialogTracker::refreshShown(Call& call) {
 }
 
 void DialogTracker::restartLifetime(Call& call) {
+    call.lifetimeFrom = m_timers.now();
+    startLifetime(call, m_options.lifetime);
+}
+
+void DialogTracker::startLifetime(Call& call, base::Duration left) {
     m_timers.cancel(call.lifetimeTimer);
     const CallId id = call.id;
-    call.lifetimeTimer = m_timers.start(m_options.lifetime, [this, id] {
+    call.lifetimeTimer = m_timers.start(left, [this, id] {
         Call* expired = find(id);
         if (!expired) return;
         expired->lifetimeTimer = base::kNoTimer;
@@ -723,6 +735,174 @@ DialogTracker::CallView DialogTracker::viewOf(const Call& call) const {
 
 void DialogTracker::changed() {
     if (m_changeListener) m_changeListener();
+}
+
+void DialogTracker::savedStateChanged() {
+    if (m_savedStateChanged) m_savedStateChanged();
+}
+
+// ---- Across a restart ------------------------------------------------------------------
+
+namespace {
+
+QJsonObject participantJson(const Participant& participant) {
+    QJsonObject out{{QStringLiteral("identity"), participant.identity}};
+    if (!participant.display.isEmpty()) out.insert(QStringLiteral("display"), participant.display);
+    if (participant.target) out.insert(QStringLiteral("target"), participant.target->uri);
+    return out;
+}
+
+Participant participantFrom(const QJsonObject& json) {
+    Participant out;
+    out.identity = json.value(QStringLiteral("identity")).toString();
+    out.display = json.value(QStringLiteral("display")).toString();
+    const QString target = json.value(QStringLiteral("target")).toString();
+    if (!target.isEmpty()) out.target = Target{target, {}};
+    return out;
+}
+
+QByteArray bytesOf(const QJsonObject& json, const QString& key) {
+    return json.value(key).toString().toUtf8();
+}
+
+}  // namespace
+
+QByteArray DialogTracker::saveState(qint64 wallNow) const {
+    const base::TimePoint now = m_timers.now();
+    const auto wall = [&](base::TimePoint time) {
+        return wallNow - std::chrono::duration_cast<std::chrono::milliseconds>(now - time).count();
+    };
+    std::vector<const Call*> saved;
+    for (const auto& [id, call] : m_calls)
+        if (call.answeredDialog && call.shown.state == State::Confirmed) saved.push_back(&call);
+    std::sort(saved.begin(), saved.end(),
+              [](const Call* a, const Call* b) { return a->sequence < b->sequence; });
+    QJsonArray calls;
+    for (const Call* call : saved) {
+        QJsonObject callee = participantJson(call->callee);
+        if (call->shown.calleeTarget)
+            callee.insert(QStringLiteral("target"), call->shown.calleeTarget->uri);
+        const auto branch =
+            std::find_if(call->branches.begin(), call->branches.end(),
+                         [call](const Branch& b) { return b.id == call->shownBranch; });
+        QJsonObject json{
+            {QStringLiteral("id"), QString::number(call->id)},
+            {QStringLiteral("caller_user"), call->callerUser},
+            {QStringLiteral("callee_user"), call->calleeUser},
+            {QStringLiteral("caller"), participantJson(call->caller)},
+            {QStringLiteral("callee"), callee},
+            {QStringLiteral("call_id"), QString::fromUtf8(call->callId)},
+            {QStringLiteral("from_tag"), QString::fromUtf8(call->fromTag)},
+            {QStringLiteral("to_tag"), QString::fromUtf8(call->shown.toTag)},
+            {QStringLiteral("dialog_ids"), QJsonArray{call->dialogIdCaller, call->dialogIdCallee}},
+            {QStringLiteral("contact"),
+             branch == call->branches.end() ? QString() : QString::fromUtf8(branch->contactUri)},
+            {QStringLiteral("acknowledged"), call->acknowledged},
+            {QStringLiteral("started"), wall(call->started)},
+            {QStringLiteral("answered"), wall(call->answered.value_or(call->started))},
+            {QStringLiteral("alive"), wall(call->lifetimeFrom)}};
+        calls.append(json);
+    }
+    return QJsonDocument(QJsonObject{{QStringLiteral("calls"), calls}}).toJson();
+}
+
+std::vector<DialogTracker::AnsweredDialog> DialogTracker::restoredDialogs() const {
+    std::vector<AnsweredDialog> out;
+    for (const auto& [id, call] : m_calls) {
+        if (restoredCallId(id) != id || !call.answeredDialog ||
+            call.shown.state != State::Confirmed)
+            continue;
+        AnsweredDialog dialog;
+        dialog.call = id;
+        dialog.callId = call.callId;
+        dialog.callerUri = call.caller.identity.toUtf8();
+        dialog.callerTag = call.fromTag;
+        if (call.caller.target) dialog.callerTarget = call.caller.target->uri.toUtf8();
+        dialog.calleeUri = call.callee.identity.toUtf8();
+        dialog.calleeTag = call.shown.toTag;
+        if (call.shown.calleeTarget) dialog.calleeTarget = call.shown.calleeTarget->uri.toUtf8();
+        out.push_back(std::move(dialog));
+    }
+    std::sort(out.begin(), out.end(),
+              [](const AnsweredDialog& a, const AnsweredDialog& b) { return a.call < b.call; });
+    return out;
+}
+
+void DialogTracker::endGoneCall(CallId id, bool noAnswer) {
+    Call* call = find(id);
+    if (!call || call->shown.state == State::Terminated) return;
+    terminate(*call, noAnswer ? kTimeout : kError, 0);
+    publish(*call);
+    changed();
+}
+
+int DialogTracker::restoreState(QByteArrayView saved, qint64 wallNow) {
+    QJsonParseError error{};
+    const QJsonDocument json = QJsonDocument::fromJson(saved.toByteArray(), &error);
+    if (error.error != QJsonParseError::NoError || !json.isObject()) return 0;
+    const base::TimePoint now = m_timers.now();
+    // A saved wall time as a time of this process's clock (never in its future).
+    const auto local = [&](qint64 wall) {
+        return now - std::chrono::milliseconds(std::max<qint64>(0, wallNow - wall));
+    };
+    int restored = 0;
+    for (const QJsonValue& value : json.object().value(QStringLiteral("calls")).toArray()) {
+        const QJsonObject o = value.toObject();
+        bool numeric = false;
+        const CallId savedId = o.value(QStringLiteral("id")).toString().toULongLong(&numeric);
+        const QByteArray callId = bytesOf(o, QStringLiteral("call_id"));
+        const QByteArray fromTag = bytesOf(o, QStringLiteral("from_tag"));
+        const QByteArray toTag = bytesOf(o, QStringLiteral("to_tag"));
+        const QJsonArray dialogIds = o.value(QStringLiteral("dialog_ids")).toArray();
+        if (!numeric || callId.isEmpty() || fromTag.isEmpty() || toTag.isEmpty() ||
+            dialogIds.size() != 2)
+            continue;  // damaged
+        const CallId id = restoredCallId(savedId);
+        if (find(id) || m_calls.size() >= m_options.maxCalls) continue;
+        // Ended by the safety net while the server was down: its end is not shown (the
+        // publisher publishes the end of what it took up and nothing claimed).
+        const base::TimePoint aliveAt = local(o.value(QStringLiteral("alive")).toInteger());
+        const base::Duration left = m_options.lifetime - (now - aliveAt);
+        if (left <= base::Duration::zero()) continue;
+
+        Call call;
+        call.id = id;
+        call.sequence = m_nextSequence++;
+        call.callerUser = o.value(QStringLiteral("caller_user")).toString();
+        call.calleeUser = o.value(QStringLiteral("callee_user")).toString();
+        call.caller = participantFrom(o.value(QStringLiteral("caller")).toObject());
+        const Participant callee = participantFrom(o.value(QStringLiteral("callee")).toObject());
+        call.callee = Participant{callee.identity, callee.display, std::nullopt};
+        call.callId = callId;
+        call.fromTag = fromTag;
+        call.dialogIdCaller = dialogIds.at(0).toString();
+        call.dialogIdCallee = dialogIds.at(1).toString();
+        call.started = local(o.value(QStringLiteral("started")).toInteger());
+        call.answered = local(o.value(QStringLiteral("answered")).toInteger());
+        call.lifetimeFrom = aliveAt;
+        // Its ACK may have passed while the server was down: no ACK timer again.
+        call.acknowledged = o.value(QStringLiteral("acknowledged")).toBool();
+        Branch branch;
+        branch.id = 0;
+        branch.contactUri = bytesOf(o, QStringLiteral("contact"));
+        branch.state = State::Confirmed;
+        branch.finalStatus = 200;
+        branch.dialogs.push_back(BranchDialog{toTag, callee.target, State::Confirmed, true});
+        call.branches.push_back(std::move(branch));
+        call.shown = Shown{State::Confirmed, toTag, callee.target};
+        call.shownBranch = 0;
+        call.answeredDialog = true;
+        call.calleeShown = true;
+
+        auto [it, inserted] = m_calls.emplace(id, std::move(call));
+        m_byCallId.insert(it->second.callId, id);
+        if (!it->second.calleeUser.isEmpty()) m_byCallee.insert(it->second.calleeUser, id);
+        startLifetime(it->second, left);
+        publish(it->second);
+        ++restored;
+    }
+    if (restored > 0) changed();
+    return restored;
 }
 
 }  // namespace sb::server

@@ -167,6 +167,41 @@ public:
         m_sideListener = std::move(listener);
     }
 
+    // Calls across a restart. An answered call lives on between the phones while the
+    // server is down, and its in-dialog requests come back through it (Record-Route):
+    // without its record the BYE would get a 481 and the lamps would never go out. What
+    // saveState() writes (JSON, for an atomic file write): every confirmed call with what
+    // its documents show, its dialog ids, and when it started, was answered and last
+    // showed it was alive; `wallNow` (UTC, ms since the epoch) dates those times.
+    QByteArray saveState(qint64 wallNow) const;
+    // After a restart: every saved call whose lifetime has not run out comes back as a
+    // confirmed call under restoredCallId() of its saved id, with the same dialog ids,
+    // and is shown (store and side listener) as it was. Returns how many came back; a
+    // damaged state restores none.
+    int restoreState(QByteArrayView saved, qint64 wallNow);
+    // The id a saved call comes back under: never one the proxy gives a new call (it
+    // counts from 1), the same however often the server restarts.
+    static constexpr CallId restoredCallId(CallId saved) { return saved | (CallId(1) << 62); }
+    // An answered call's dialog as an in-dialog request needs it (RFC 3261 §12.2.1.1):
+    // both parties' URIs (From / To as written), tags and remote targets (Contacts).
+    struct AnsweredDialog {
+        CallId call = 0;
+        QByteArray callId;
+        QByteArray callerUri, callerTag, callerTarget;
+        QByteArray calleeUri, calleeTag, calleeTarget;  // targets empty when unknown
+    };
+    // The answered calls restoreState() took up that are still confirmed.
+    std::vector<AnsweredDialog> restoredDialogs() const;
+    // Ends an answered call that a party no longer has (it ended while the server was
+    // down; DialogProbe): event "timeout" when the party did not answer, else "error".
+    void endGoneCall(CallId id, bool noAnswer);
+
+    // Called after every change of what saveState() would write (debounce it): a call
+    // answered, acknowledged, alive again (an in-dialog request), or ended once answered.
+    void setSavedStateListener(std::function<void()> listener) {
+        m_savedStateChanged = std::move(listener);
+    }
+
 private:
     // One dialog a branch created: an early dialog per To tag, confirmed by its 2xx.
     struct BranchDialog {
@@ -210,6 +245,7 @@ private:
         QString event;             // RFC 4235 event when terminated (not for BYEs, see below)
         int code = 0;
         std::optional<bool> byeFromCaller;  // set when a BYE ended it
+        base::TimePoint lifetimeFrom{};     // when the lifetime last started counting
         base::TimerId lifetimeTimer = base::kNoTimer;
         base::TimerId ackTimer = base::kNoTimer;
         base::TimerId lingerTimer = base::kNoTimer;
@@ -238,6 +274,7 @@ private:
     void endBranch(Branch& branch, int status, QString event);
     void refreshShown(Call& call);
     void restartLifetime(Call& call);
+    void startLifetime(Call& call, base::Duration left);
     void remove(CallId id);
 
     dialoginfo::DialogInfo sideOf(const Call& call, dialoginfo::Direction side) const;
@@ -246,6 +283,7 @@ private:
     void reportSides(const Call& call, const sip::Message* invite, bool inDialogRequest);
     CallView viewOf(const Call& call) const;
     void changed();
+    void savedStateChanged();
 
     DialogStateStore& m_store;
     const LocalDomains& m_domains;
@@ -261,6 +299,7 @@ private:
     std::optional<base::TimePoint> m_lastUntracked;
     std::function<void()> m_changeListener;
     std::function<void(const CallSide&)> m_sideListener;
+    std::function<void()> m_savedStateChanged;
 };
 
 }  // namespace sb::server

@@ -345,6 +345,12 @@ Proxy::Routing Proxy::routeDirectly(const sip::Uri& uri) const {
     return Routing::refuse(502, "Cannot Resolve Destination Host");
 }
 
+std::optional<transport::Endpoint> Proxy::nextHopOf(const sip::Uri& uri) const {
+    const Routing routing = routeDirectly(uri);
+    if (routing.targets.empty()) return std::nullopt;
+    return routing.targets.front().destination;
+}
+
 Proxy::Routing Proxy::routeToLocalUser(const sip::Message& request, const sip::Uri& uri) const {
     const QString user = m_domains.userOf(uri);
     if (user.isEmpty()) return Routing::refuse(404, "No User In Request-URI");

@@ -92,6 +92,11 @@ public:
     // Our Record-Route entries, with the tokens that admit in-dialog requests.
     const RecordRoute& recordRoute() const { return m_recordRoute; }
 
+    // Where an in-dialog request to the remote target `uri` goes from here: the flow of
+    // a registered contact, a numeric host, else the upstream; none when it cannot be
+    // resolved (no DNS for remote targets).
+    std::optional<transport::Endpoint> nextHopOf(const sip::Uri& uri) const;
+
     // From the dispatcher (ServerTransactionUser):
     // A request to route; `id` is its server transaction, answered here.
     void onRequest(transaction::TransactionId id, const transport::IncomingMessage& request);

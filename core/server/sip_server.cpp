@@ -77,6 +77,18 @@ void SipServer::shutdown() {
         qCWarning(lcServer) << "bindings not saved:" << flushed.error().reason;
 }
 
+int SipServer::probeRestoredCalls() {
+    if (!m_probe) {
+        m_probe = std::make_unique<DialogProbe>(
+            m_layer, [this](const sip::Uri& uri) { return m_proxy->nextHopOf(uri); },
+            [this](CallId call, bool noAnswer) { m_tracker->endGoneCall(call, noAnswer); });
+    }
+    int sent = 0;
+    for (const DialogTracker::AnsweredDialog& dialog : m_tracker->restoredDialogs())
+        sent += m_probe->probe(dialog);
+    return sent;
+}
+
 bool SipServer::isTrusted(const transport::Endpoint& source) const {
     if (m_trustLoopback && isLoopback(source.address)) return true;
     const QHostAddress address = transport::normalizedAddress(source.address);

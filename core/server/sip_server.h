@@ -11,6 +11,7 @@
 #include "server/attendant.h"
 #include "server/binding_store.h"
 #include "server/dialog_notifier.h"
+#include "server/dialog_probe.h"
 #include "server/dialog_tracker.h"
 #include "server/digest_authenticator.h"
 #include "server/local_domains.h"
@@ -96,6 +97,10 @@ public:
 
     // Ends the watchers' subscriptions (terminated NOTIFY) and saves the bindings.
     void shutdown();
+    // After the tracker took up the answered calls of before a restart: asks their
+    // parties whether the calls still exist (DialogProbe), ending those that do not.
+    // Returns how many OPTIONS were sent.
+    int probeRestoredCalls();
 
     // transaction::ServerTransactionUser
     void onRequest(transaction::TransactionId id,
@@ -133,6 +138,7 @@ private:
     std::unique_ptr<Attendant> m_attendant;  // after the proxy: gone before it
     std::unique_ptr<DialogNotifier> m_notifier;
     std::unique_ptr<PublicationStore> m_publications;
+    std::unique_ptr<DialogProbe> m_probe;  // made by probeRestoredCalls()
     SipServerCounters m_counters;
 };
 

@@ -142,11 +142,17 @@ void PublicationClient::remove() {
     }
 }
 
-void PublicationClient::resume(QByteArray etag, quint32 secondsLeft) {
+void PublicationClient::resume(QByteArray etag, quint32 secondsLeft, quint32 refreshExpires) {
     if (m_state != State::Idle || etag.isEmpty() || secondsLeft == 0) return;
     m_etag = std::move(etag);
     m_granted = secondsLeft;
     m_state = State::Published;
+    if (refreshExpires != 0) {
+        m_requested = refreshExpires;
+        m_keepAlive = true;
+        armRefresh();
+        return;
+    }
     m_timers.cancel(m_expiryTimer);
     // Nothing to refresh with until the caller publishes again; until then the server
     // lets it run out, and so do we.

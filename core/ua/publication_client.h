@@ -94,8 +94,10 @@ public:
     // Takes the publication away (PUBLISH with Expires: 0) once nothing else is in flight.
     void remove();
     // After a restart: the server still holds our publication under `etag` for about
-    // `secondsLeft`. The next publish() modifies it (a 412 starts a new one).
-    void resume(QByteArray etag, quint32 secondsLeft);
+    // `secondsLeft`. The next publish() modifies it (a 412 starts a new one). With
+    // `refreshExpires`, the state it holds is still current: it is refreshed (no body,
+    // asking for that many seconds) before it runs out, as after a publish().
+    void resume(QByteArray etag, quint32 secondsLeft, quint32 refreshExpires = 0);
 
     State state() const { return m_state; }
     const QByteArray& etag() const { return m_etag; }

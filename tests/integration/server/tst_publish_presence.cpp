@@ -13,7 +13,11 @@
 //   - no stale state: 500 calls at 100 calls/s, each answered 180-then-200 at once:
 //     not one PUBLISH is answered 412 (counted on the wire, in Switchboard's SIP trace,
 //     and by Kamailio itself), and every presentity Kamailio stores at the end is
-//     terminated or gone (kamcmd presence.presentity_list).
+//     terminated or gone (kamcmd presence.presentity_list);
+//   - a restart of Switchboard during an answered call: the call keeps its dialog ids
+//     and publications (the watchers see one dialog each, confirmed then terminated by
+//     the BYE through the new process); a call whose phones lost it while Switchboard
+//     was down (they answer its probe 481) is published terminated.
 // Each test function uses users of its own, so no state carries over from one to the
 // next. No timing is asserted: every wait is bounded only to end a broken run.
 
@@ -58,6 +62,10 @@ const QString kBusyCaller = QStringLiteral("231");
 const QString kBusyCallee = QStringLiteral("232");
 const QString kForkCaller = QStringLiteral("241");
 const QString kForkCallee = QStringLiteral("242");
+const QString kRestartCaller = QStringLiteral("271");
+const QString kRestartCallee = QStringLiteral("272");
+const QString kLostCaller = QStringLiteral("281");
+const QString kLostCallee = QStringLiteral("282");
 // The load: callers 251-255 call callees 261-265 in turn.
 constexpr int kLoadPairs = 5;
 constexpr int kLoadCalls = 500;
@@ -98,6 +106,16 @@ bool isActive(const QString& states) {
     static const QRegularExpression active(
         QStringLiteral("\\b(trying|proceeding|early|confirmed)\\b"));
     return active.match(states).hasMatch();
+}
+
+// The `id` attribute of every dialog in a document.
+QStringList dialogIdsIn(const QString& body) {
+    static const QRegularExpression dialog(QStringLiteral("<dialog\\s[^>]*\\bid=\"([^\"]*)\""));
+    QStringList out;
+    QRegularExpressionMatchIterator it = dialog.globalMatch(body);
+    while (it.hasNext())
+        out << it.next().captured(1);
+    return out;
 }
 
 // The `direction` attribute of every dialog in a document.
@@ -187,7 +205,8 @@ private:
 
     static QStringList users() {
         QStringList out = {kAnsweredCaller, kAnsweredCallee, kCancelCaller, kCancelCallee,
-                           kBusyCaller,     kBusyCallee,     kForkCaller,   kForkCallee};
+                           kBusyCaller,     kBusyCallee,     kForkCaller,   kForkCallee,
+                           kRestartCaller,  kRestartCallee,  kLostCaller,   kLostCallee};
         for (int i = 0; i < kLoadPairs; ++i)
             out << loadCaller(i) << loadCallee(i);
         return out;
@@ -274,19 +293,22 @@ private:
     }
 
     // A phone answering calls with `file` on `port`.
-    Result<void> startCallee(SippProcess& sipp, const QString& user, quint16 port,
-                             const char* file) {
+    // `extra`: further sipp arguments.
+    Result<void> startCallee(SippProcess& sipp, const QString& user, quint16 port, const char* file,
+                             const QStringList& extra = {}) {
         SippProcess::Options options;
         options.scenario = scenario(file);
         options.localPort = port;
         options.timeout = 40s;
-        options.extraArguments = {QStringLiteral("-set"), QStringLiteral("me"), user};
+        options.extraArguments =
+            QStringList{QStringLiteral("-set"), QStringLiteral("me"), user} + extra;
         return sipp.start(options);
     }
 
-    // A phone of `caller` calling `callee` with `file`, talking 1 s when answered.
+    // A phone of `caller` calling `callee` with `file`, talking `talk` when answered.
     Result<void> startCaller(SippProcess& sipp, const QString& caller, const QString& callee,
-                             const char* file) {
+                             const char* file, std::chrono::milliseconds talk = 1s,
+                             const QStringList& extra = {}) {
         SippProcess::Options options;
         options.scenario = scenario(file);
         options.remote = proxy();
@@ -300,13 +322,14 @@ private:
                                   QStringLiteral("domain"),
                                   kDomain,
                                   QStringLiteral("-d"),
-                                  QStringLiteral("1000"),
+                                  QString::number(talk.count()),
                                   QStringLiteral("-au"),
                                   caller,
                                   QStringLiteral("-ap"),
                                   QStringLiteral("unused"),
                                   QStringLiteral("-auth_uri"),
                                   kDomain};
+        options.extraArguments += extra;
         return sipp.start(options);
     }
 
@@ -369,6 +392,66 @@ private:
                 QStringLiteral("no terminated publication for %1\n%2").arg(user, diagnostics()));
         }
         SB_VERIFY(publications(QStringLiteral("failed")).empty(), diagnostics());
+    }
+
+    // Every dialog a watcher was shown had one and the same id: a call that went on
+    // across a restart was never published under a second id (and no second dialog
+    // appeared beside it).
+    void expectOneDialogId(const SippProcess& watcher, const QString& user) {
+        QSet<QString> ids;
+        for (const LoggedMessage& notify : activeNotifies(watcher))
+            for (const QString& id : dialogIdsIn(notify.body()))
+                ids.insert(id);
+        SB_VERIFY(ids.size() == 1, QStringLiteral("the watcher of %1 saw dialog ids %2\n%3")
+                                       .arg(user, QStringList(ids.values()).join(QLatin1Char(' ')),
+                                            sippFailure("watcher", watcher)));
+    }
+
+    // Switchboard published `dialogState` for `user` (a `publication` event since the mark).
+    bool published(const QString& user, const char* dialogState) const {
+        for (const QJsonObject& e : publications(QStringLiteral("published")))
+            if (str(e, "entity") == aor(user) &&
+                str(e, "dialog_state") == QLatin1String(dialogState))
+                return true;
+        return false;
+    }
+
+    // Quits Switchboard and starts it again on the same files.
+    void restartSwitchboard() {
+        m_switchboard.send(QJsonObject{{QStringLiteral("cmd"), QStringLiteral("quit")}});
+        SB_VERIFY(m_switchboard.waitForExit(10s) == 0, diagnostics());
+        const auto launched = m_switchboard.launch();
+        SB_VERIFY(launched, errorOf(launched));
+        m_mark = 0;  // a new process: its events start again
+    }
+
+    // A call between `caller` and `callee` is answered (both confirmed at Kamailio), then
+    // Switchboard restarts. Returns with both phones' and watchers' runs going on.
+    // `autoAnswer`: the phones answer the server's probe (an OPTIONS in the dialog) 200 by
+    // themselves (sipp -aa); otherwise their scenarios answer it.
+    void answerThenRestart(const QString& caller, const QString& callee, const char* uacScenario,
+                           const char* uasScenario, std::chrono::milliseconds talk, bool autoAnswer,
+                           SippProcess& uac, SippProcess& uas, SippProcess& callerWatcher,
+                           SippProcess& calleeWatcher) {
+        const quint16 calleePort = sb::itest::freePort();
+        registerPhone(callee, calleePort);
+        if (QTest::currentTestFailed()) return;
+        startWatcher(callerWatcher, caller);
+        if (QTest::currentTestFailed()) return;
+        startWatcher(calleeWatcher, callee);
+        if (QTest::currentTestFailed()) return;
+        mark();
+        const QStringList extra = autoAnswer ? QStringList{QStringLiteral("-aa")} : QStringList();
+        auto started = startCallee(uas, callee, calleePort, uasScenario, extra);
+        SB_VERIFY(started, errorOf(started));
+        started = startCaller(uac, caller, callee, uacScenario, talk, extra);
+        SB_VERIFY(started, errorOf(started));
+        SB_VERIFY(
+            waitFor(
+                [&] { return published(caller, "confirmed") && published(callee, "confirmed"); },
+                20s),
+            QStringLiteral("the answered call was not published\n%1").arg(diagnostics()));
+        restartSwitchboard();
     }
 
     struct CallCase {
@@ -746,6 +829,84 @@ private slots:
                               .arg(p.body, diagnostics()));
             }
         }
+    }
+
+    // Switchboard restarts while 271 talks to 272 (8 s): the tracker takes the call up
+    // again, its probe finds both phones still in it, and the BYE through the new
+    // process ends it. The watchers at Kamailio see one dialog each, under one id,
+    // confirmed then terminated; the new process publishes both ends under the ETags of
+    // before (no publication fails, nothing stays active at Kamailio).
+    void anAnsweredCallSurvivesARestart() {
+        SippProcess uac, uas, callerWatcher, calleeWatcher;
+        answerThenRestart(kRestartCaller, kRestartCallee, "uac_call.xml", "uas_answer.xml", 8s,
+                          true, uac, uas, callerWatcher, calleeWatcher);
+        if (QTest::currentTestFailed()) return;
+        SB_VERIFY(finished(uac, 40s) == 0, sippFailure("caller", uac));
+        SB_VERIFY(finished(uas, 20s) == 0, sippFailure("callee", uas));
+        QCOMPARE(countResponses(uac, 200, QStringLiteral("BYE")), 1);
+        // The new process asked both phones whether the call still exists.
+        QVERIFY(uas.countReceived(QStringLiteral("OPTIONS")) >= 1);
+        QVERIFY(uac.countReceived(QStringLiteral("OPTIONS")) >= 1);
+        SB_VERIFY(finished(callerWatcher, 60s) == 0,
+                  sippFailure("watcher of the caller", callerWatcher));
+        SB_VERIFY(finished(calleeWatcher, 60s) == 0,
+                  sippFailure("watcher of the callee", calleeWatcher));
+        expectWatched(callerWatcher, kRestartCaller,
+                      {seq({"none", "trying", "early", "confirmed", "terminated"}),
+                       seq({"none", "early", "confirmed", "terminated"})},
+                      QStringLiteral("initiator"));
+        if (QTest::currentTestFailed()) return;
+        expectWatched(calleeWatcher, kRestartCallee,
+                      {seq({"none", "early", "confirmed", "terminated"})},
+                      QStringLiteral("recipient"));
+        if (QTest::currentTestFailed()) return;
+        expectOneDialogId(callerWatcher, kRestartCaller);
+        expectOneDialogId(calleeWatcher, kRestartCallee);
+        expectEndedAtPresenceServer({kRestartCaller, kRestartCallee});
+        if (QTest::currentTestFailed()) return;
+        expectPublishedEnds({kRestartCaller, kRestartCallee});
+        // Nothing but the ends: the state of before was not published again.
+        SB_VERIFY(
+            !published(kRestartCaller, "confirmed") && !published(kRestartCallee, "confirmed"),
+            diagnostics());
+    }
+
+    // 281's call to 282 is answered, then both phones lose it while Switchboard is down
+    // (their BYE could not pass): after the restart they answer its probe 481, and the
+    // call is published terminated under its dialog ids, so no lamp stays busy.
+    void aCallLostWhileDownIsPublishedTerminated() {
+        SippProcess uac, uas, callerWatcher, calleeWatcher;
+        answerThenRestart(kLostCaller, kLostCallee, "uac_call_forget.xml", "uas_answer_forget.xml",
+                          1s, false, uac, uas, callerWatcher, calleeWatcher);
+        if (QTest::currentTestFailed()) return;
+        SB_VERIFY(finished(uac, 40s) == 0, sippFailure("caller", uac));
+        SB_VERIFY(finished(uas, 40s) == 0, sippFailure("callee", uas));
+        // Each phone was asked (and answered 481): that, not a BYE, ended the call.
+        QCOMPARE(uac.countReceived(QStringLiteral("OPTIONS")), 1);
+        QCOMPARE(uas.countReceived(QStringLiteral("OPTIONS")), 1);
+        SB_VERIFY(finished(callerWatcher, 60s) == 0,
+                  sippFailure("watcher of the caller", callerWatcher));
+        SB_VERIFY(finished(calleeWatcher, 60s) == 0,
+                  sippFailure("watcher of the callee", calleeWatcher));
+        expectWatched(callerWatcher, kLostCaller,
+                      {seq({"none", "trying", "early", "confirmed", "terminated"}),
+                       seq({"none", "early", "confirmed", "terminated"})},
+                      QStringLiteral("initiator"));
+        if (QTest::currentTestFailed()) return;
+        expectWatched(calleeWatcher, kLostCallee,
+                      {seq({"none", "early", "confirmed", "terminated"})},
+                      QStringLiteral("recipient"));
+        if (QTest::currentTestFailed()) return;
+        expectOneDialogId(callerWatcher, kLostCaller);
+        expectOneDialogId(calleeWatcher, kLostCallee);
+        // RFC 4235 §4.1.2: the end says the dialog was found gone, not hung up.
+        for (const SippProcess* watcher : {&callerWatcher, &calleeWatcher}) {
+            const QString last = activeNotifies(*watcher).back().body();
+            SB_VERIFY(last.contains(QStringLiteral("event=\"error\"")), last);
+        }
+        expectEndedAtPresenceServer({kLostCaller, kLostCallee});
+        if (QTest::currentTestFailed()) return;
+        expectPublishedEnds({kLostCaller, kLostCallee});
     }
 
 private:

@@ -404,6 +404,9 @@ private slots:
         World after;
         QCOMPARE(after.publisher->restoreState(saved, wall + 60'000), 1);
         after.clock.advance(0ms);
+        QVERIFY(after.publishes().empty());  // its call may still come back
+        QCOMPARE(after.publisher->settleRestored(), 1);
+        after.clock.advance(0ms);
         QCOMPARE(after.publishes().size(), std::size_t(1));
         const test::SentMessage end = after.publishes().front();
         QCOMPARE(end.message.requestUri(), QByteArrayView("sip:202@switchboard.local"));
@@ -420,6 +423,87 @@ private slots:
         QCOMPARE(late.publisher->restoreState(QByteArray(), wall), 0);
         late.clock.advance(0ms);
         QVERIFY(late.publishes().empty());
+    }
+
+    // A call that goes on across a restart (the tracker restores it and reports it
+    // again) keeps its publications: the same dialog id and ETag, no new PUBLISH for an
+    // unchanged state, refreshes under the saved ETag, and its end with the next
+    // version. A call the tracker does not bring back is published terminated.
+    void anOngoingCallKeepsItsPublicationAcrossARestart() {
+        World before;
+        before.feed(side(7, Direction::Initiator, DialogState::Confirmed, QStringLiteral("201")));
+        before.feed(side(7, Direction::Recipient, DialogState::Confirmed, QStringLiteral("202")));
+        before.feed(side(8, Direction::Initiator, DialogState::Confirmed, QStringLiteral("201")));
+        QCOMPARE(before.publishes().size(), std::size_t(3));
+        for (const test::SentMessage& sent : before.publishes())
+            before.ok(sent, 600);
+        const auto idOf = [&before](std::size_t i) {
+            return before.bodyOf(before.publishes()[i]).dialogs.front().id;
+        };
+        const QString callerId = idOf(0), calleeId = idOf(1);
+        const qint64 wall = 1'800'000'000'000;
+        const QByteArray saved = before.publisher->saveState(wall);
+
+        World after;
+        QCOMPARE(after.publisher->restoreState(saved, wall + 60'000), 3);
+        QCOMPARE(after.publisher->publicationCount(), std::size_t(3));
+        // The tracker restores call 7 (not 8) and reports both its sides as they were.
+        const server::CallId restored = server::DialogTracker::restoredCallId(7);
+        for (Direction direction : {Direction::Initiator, Direction::Recipient}) {
+            auto report = side(
+                7, direction, DialogState::Confirmed,
+                direction == Direction::Initiator ? QStringLiteral("201") : QStringLiteral("202"));
+            report.call = restored;
+            after.publisher->onSide(report);
+        }
+        QCOMPARE(after.publisher->settleRestored(), 1);
+        after.clock.advance(0ms);
+        // Only call 8's end: call 7's state is what the server holds.
+        QCOMPARE(after.publishes().size(), std::size_t(1));
+        QCOMPARE(after.publishes()[0].message.header(HeaderId::SipIfMatch), QByteArrayView("e3"));
+        QCOMPARE(after.bodyOf(after.publishes()[0]).dialogs.front().state, DialogState::Terminated);
+        after.ok(after.publishes()[0], 10);
+
+        // Refreshed under the saved ETags before they run out (540 s left), without body.
+        after.clock.advance(540s);
+        std::map<QByteArray, std::size_t> refreshes;
+        for (const test::SentMessage& sent : after.publishes()) {
+            if (!sent.message.body().isEmpty()) continue;
+            ++refreshes[sent.message.header(HeaderId::SipIfMatch).toByteArray()];
+            after.ok(sent, 600);
+        }
+        QCOMPARE(refreshes.size(), std::size_t(2));
+        QVERIFY(refreshes.count("e1") && refreshes.count("e2"));
+
+        // The BYE: each side's end under its dialog id, with the version after the saved one.
+        const std::size_t sent = after.publishes().size();
+        for (Direction direction : {Direction::Initiator, Direction::Recipient}) {
+            auto report = side(
+                7, direction, DialogState::Terminated,
+                direction == Direction::Initiator ? QStringLiteral("201") : QStringLiteral("202"));
+            report.call = restored;
+            after.publisher->onSide(report);
+        }
+        after.clock.advance(0ms);
+        QCOMPARE(after.publishes().size(), sent + 2);
+        for (std::size_t i = sent; i < sent + 2; ++i) {
+            const dialoginfo::Document document = after.bodyOf(after.publishes()[i]);
+            QCOMPARE(document.dialogs.front().state, DialogState::Terminated);
+            QCOMPARE(document.version, std::optional<quint64>(1));
+            QVERIFY(document.dialogs.front().id == callerId ||
+                    document.dialogs.front().id == calleeId);
+        }
+        QVERIFY(after.bodyOf(after.publishes()[sent]).dialogs.front().id !=
+                after.bodyOf(after.publishes()[sent + 1]).dialogs.front().id);
+        // The ends' answers report the state they carried.
+        after.events.clear();
+        after.ok(after.publishes()[sent], 10);
+        after.ok(after.publishes()[sent + 1], 10);
+        QCOMPARE(after.events.size(), std::size_t(2));
+        for (const server::PublicationEvent& event : after.events) {
+            QCOMPARE(event.kind, server::PublicationEvent::Kind::Published);
+            QCOMPARE(event.state, DialogState::Terminated);
+        }
     }
 
     // The saved state names only what a restart has to end: an end the server accepted
@@ -459,6 +543,7 @@ private slots:
 
         World after;
         QCOMPARE(after.publisher->restoreState(saved, wall + 1000), 1);
+        QCOMPARE(after.publisher->settleRestored(), 1);
         after.clock.advance(0ms);
         QCOMPARE(after.publishes().size(), std::size_t(1));
         QCOMPARE(after.publishes().front().message.requestUri(),

@@ -568,6 +568,107 @@ private slots:
         QCOMPARE(f.callee().state, DialogState::Confirmed);
     }
 
+    // A restart: the answered call comes back under restoredCallId() with what both
+    // sides showed (dialog ids, tags, targets, identities), its BYE is known and ends it;
+    // calls not answered yet are not saved, and the safety net counts on from the last
+    // sign of life before the restart.
+    void answeredCallsSurviveARestart() {
+        server::DialogTrackerOptions options = withCalleeTrying();
+        options.lifetime = 1h;
+        Fixture before(options);
+        int saves = 0;
+        before.tracker.setSavedStateListener([&saves] { ++saves; });
+        answeredCall(before, 7);
+        QCOMPARE(saves, 2);  // answered, acknowledged
+        InviteText ringing;
+        ringing.callId = "call-2@127.0.0.1";
+        before.start(8, invite(ringing));
+        QCOMPARE(saves, 2);  // a call not answered is not saved
+        const auto answeredOf = [&before](const QString& user) {
+            for (const DialogInfo& dialog : before.store.dialogs(user))
+                if (dialog.callId == QString::fromUtf8(kCallId)) return dialog;
+            return DialogInfo{};
+        };
+        const DialogInfo callerBefore = answeredOf(QStringLiteral("201"));
+        const DialogInfo calleeBefore = answeredOf(QStringLiteral("202"));
+        QCOMPARE(callerBefore.state, DialogState::Confirmed);
+        before.clock.advance(10min);
+        const qint64 wall = 1'800'000'000'000;
+        const QByteArray saved = before.tracker.saveState(wall);
+
+        Fixture after(options);
+        std::vector<DialogTracker::CallSide> reports;
+        after.tracker.setSideListener(
+            [&reports](const DialogTracker::CallSide& side) { reports.push_back(side); });
+        QCOMPARE(after.tracker.restoreState(saved, wall + 60'000), 1);
+        const CallId id = DialogTracker::restoredCallId(7);
+        QVERIFY(id != 7);
+        QCOMPARE(DialogTracker::restoredCallId(id), id);  // a second restart keeps it
+        QVERIFY(after.tracker.call(id));
+        QCOMPARE(after.tracker.callCount(), 1u);
+        QCOMPARE(after.changes, 1);
+        QCOMPARE(reports.size(), std::size_t(2));
+        QCOMPARE(reports[0].call, id);
+        QCOMPARE(reports[0].user, QStringLiteral("201"));
+        QVERIFY(!reports[0].invite);
+        QCOMPARE(reports[1].user, QStringLiteral("202"));
+        QCOMPARE(after.caller(), callerBefore);
+        QCOMPARE(after.callee(), calleeBefore);
+        QCOMPARE(after.callee().local.target->uri, QStringLiteral("sip:202@127.0.0.1:5080"));
+        QCOMPARE(after.caller().local.target->uri, QStringLiteral("sip:201@127.0.0.1:5070"));
+        QCOMPARE(after.caller().local.display, QStringLiteral("Alice"));
+        const auto view = *after.tracker.call(id);
+        QCOMPARE(view.state, DialogState::Confirmed);
+        QVERIFY(view.acknowledged);
+        QCOMPARE(view.branchViews.front().contactUri, QByteArray("sip:202@127.0.0.1:5080"));
+        // Started 10 min + 1 min before "now", as the wall clock says.
+        QCOMPARE(after.clock.now() - view.started, base::Duration(11min));
+
+        // Its in-dialog requests are known (no 481), and the BYE ends it.
+        QVERIFY(after.tracker.knowsDialog(inDialog("BYE", false, "to202")));
+        QVERIFY(!after.tracker.knowsDialog(inDialog("BYE", false, "to203")));
+        after.tracker.onInDialogRequest(inDialog("BYE", false, "to202", kCallId, kFromTag, 5),
+                                        kSource);
+        QCOMPARE(after.caller().state, DialogState::Terminated);
+        QCOMPARE(after.caller().stateEvent, QStringLiteral("remote-bye"));
+        QCOMPARE(after.callee().stateEvent, QStringLiteral("local-bye"));
+        QCOMPARE(after.caller().id, callerBefore.id);
+
+        // The safety net: 1 h from the ACK, of which 11 min had passed.
+        Fixture timed(options);
+        QCOMPARE(timed.tracker.restoreState(saved, wall + 60'000), 1);
+        timed.clock.advance(48min);
+        QCOMPARE(timed.caller().state, DialogState::Confirmed);
+        timed.clock.advance(1min);
+        QCOMPARE(timed.caller().state, DialogState::Terminated);
+        QCOMPARE(timed.caller().stateEvent, QStringLiteral("timeout"));
+
+        // Ran out while the server was down, or a damaged file: nothing comes back.
+        Fixture late(options);
+        QCOMPARE(late.tracker.restoreState(saved, wall + 3'600'000), 0);
+        QCOMPARE(late.tracker.restoreState("{\"calls\": [{\"id\": \"x\"}]}", wall), 0);
+        QCOMPARE(late.tracker.restoreState("not json", wall), 0);
+        QCOMPARE(late.tracker.callCount(), 0u);
+        QCOMPARE(late.store.dialogCount(), 0u);
+    }
+
+    // What is saved follows the calls: an answer, the ACK, an in-dialog request and the
+    // end of an answered call each ask for a save; an ended call is not written.
+    void savedStateFollowsTheCalls() {
+        Fixture f;
+        int saves = 0;
+        f.tracker.setSavedStateListener([&saves] { ++saves; });
+        answeredCall(f);
+        QCOMPARE(saves, 2);
+        f.tracker.onInDialogRequest(inDialog("INFO", true, "to202", kCallId, kFromTag, 3), kSource);
+        QCOMPARE(saves, 3);
+        const qint64 wall = 1'800'000'000'000;
+        QVERIFY(f.tracker.saveState(wall).contains(kCallId));
+        f.tracker.onInDialogRequest(inDialog("BYE", true, "to202", kCallId, kFromTag, 4), kSource);
+        QCOMPARE(saves, 4);
+        QVERIFY(!f.tracker.saveState(wall).contains(kCallId));
+    }
+
     void knowsDialog() {
         Fixture f;
         answeredCall(f);
