@@ -7,6 +7,10 @@
 #include "sip/message.h"
 #include "ua/subscription_set.h"
 
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QSaveFile>
 #include <QTimer>
 
 #include <chrono>
@@ -27,6 +31,8 @@ namespace {
 using namespace std::chrono_literals;
 
 const QByteArray kAllow = QByteArrayLiteral("OPTIONS, NOTIFY, ACK, BYE, CANCEL");
+// A saved state file larger than this is not read: thousands of extensions' worth.
+constexpr qint64 kMaxSavedState = 16 * 1024 * 1024;
 // With a reception queue the console takes INVITEs too (it rings and redirects them).
 const QByteArray kAllowWithQueue = QByteArrayLiteral("INVITE, OPTIONS, NOTIFY, ACK, BYE, CANCEL");
 
@@ -419,7 +425,36 @@ void AccountSession::startRepublishing() {
         view.reason = event.reason;
         emit publicationChanged(view);
     });
+    // What the presence server holds survives a restart, a crash included: taken up
+    // before the first state goes out, saved when it changes (at most once a second).
+    if (!m_stateDirectory.isEmpty()) {
+        const QString path = QDir(m_stateDirectory).filePath(QStringLiteral("publications.json"));
+        if (QFile file(path); file.open(QIODevice::ReadOnly))
+            m_core->republisher->restoreState(file.read(kMaxSavedState),
+                                              QDateTime::currentMSecsSinceEpoch());
+        m_core->republisher->setStateChangedListener([this] {
+            if (m_publicationSavePending) return;
+            m_publicationSavePending = true;
+            QTimer::singleShot(1000, this, [this] {
+                m_publicationSavePending = false;
+                savePublicationState();
+            });
+        });
+    }
     m_core->republisher->start();
+}
+
+void AccountSession::savePublicationState() {
+    if (!m_core || !m_core->republisher || m_stateDirectory.isEmpty()) return;
+    const QString path = QDir(m_stateDirectory).filePath(QStringLiteral("publications.json"));
+    QDir().mkpath(m_stateDirectory);
+    QSaveFile file(path);
+    const QByteArray state = m_core->republisher->saveState(QDateTime::currentMSecsSinceEpoch());
+    if (!file.open(QIODevice::WriteOnly) || file.write(state) != state.size() || !file.commit())
+        qCWarning(lcApp).noquote() << QStringLiteral(
+                                          "cannot write %1: %2; publications will not be taken "
+                                          "up after a restart")
+                                          .arg(path, file.errorString());
 }
 
 void AccountSession::locateRegistrar() {
@@ -465,7 +500,11 @@ void AccountSession::stop(base::Duration bound) {
         if (m_core->lookup != 0) m_core->locator.cancel(m_core->lookup);
         m_core->lookup = 0;
     }
-    if (m_core && m_core->republisher) m_core->republisher->stop();
+    if (m_core && m_core->republisher) {
+        // Removed now (Expires: 0): nothing to take up after the restart.
+        m_core->republisher->stop();
+        savePublicationState();
+    }
     if (m_core && m_core->subscriptions) {
         // RFC 6665 §4.1.2.3: un-SUBSCRIBE everything first, while still registered.
         m_core->bridge->detach();

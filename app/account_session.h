@@ -54,6 +54,10 @@ public:
     // board the session only registers.
     void setBoard(board::Console* console) override;
 
+    // Where state kept across restarts is written (publications.json with [publish]);
+    // empty (the default): nothing is kept.
+    void setStateDirectory(const QString& directory) { m_stateDirectory = directory; }
+
     // Opens the listen addresses. Nothing is sent yet.
     Mode mode() const override { return Mode::Client; }
     Result<void> open() override;
@@ -93,6 +97,8 @@ private:
     void registrationImpossible(const QString& reason);
     void report(RegistrationStatus status);
     void finishStop();
+    // Writes the republisher's state atomically into the state directory.
+    void savePublicationState();
 
     Config m_config;
     AccountSessionSeams m_seams;
@@ -102,6 +108,8 @@ private:
     RegistrationStatus m_status;
     bool m_stopping = false;
     bool m_stopped = false;
+    QString m_stateDirectory;
+    bool m_publicationSavePending = false;
 };
 
 }  // namespace sb::app

@@ -177,7 +177,12 @@ sb::Result<void> setUpBoard(sb::board::Console& console, const sb::app::Config& 
 std::unique_ptr<sb::app::Session> makeSession(const sb::app::Config& config,
                                               const QString& configPath) {
     if (config.server.enabled) return std::make_unique<sb::app::ServerSession>(config, configPath);
-    return std::make_unique<sb::app::AccountSession>(config);
+    auto session = std::make_unique<sb::app::AccountSession>(config);
+    // State kept across restarts lives beside the configuration, as the server's does.
+    session->setStateDirectory(
+        configPath.isEmpty() ? QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)
+                             : QFileInfo(configPath).absolutePath());
+    return session;
 }
 
 int runUserAdmin(int argc, char** argv, const Options& options) {

@@ -1,5 +1,10 @@
 #include "board/board_republisher.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <algorithm>
 #include <chrono>
 
 #include "base/log.h"
@@ -23,6 +28,7 @@ struct BoardRepublisher::Publication {
     QString handedState;  // the first handed dialog's state name
     quint64 nextVersion = 0;
     bool leaving = false;
+    base::TimePoint expiresAt{};  // when the server lets what it holds run out
     base::TimerId dropTimer = base::kNoTimer;
     std::unique_ptr<Handler> handler;
     std::unique_ptr<ua::PublicationClient> client;
@@ -33,9 +39,12 @@ public:
     Handler(BoardRepublisher& owner, QString entity)
         : m_owner(owner), m_entity(std::move(entity)) {}
 
-    void onPublished(const QByteArray&, quint32) override {
-        if (Publication* publication = find())
-            m_owner.report(*publication, RepublishEvent::Kind::Published, 200, {});
+    void onPublished(const QByteArray&, quint32 expires) override {
+        Publication* publication = find();
+        if (!publication) return;
+        publication->expiresAt = m_owner.m_timers.now() + std::chrono::seconds(expires);
+        if (m_owner.m_stateChanged) m_owner.m_stateChanged();
+        m_owner.report(*publication, RepublishEvent::Kind::Published, 200, {});
     }
     void onPublishFailed(int statusCode, const QString& reason, base::Duration) override {
         if (Publication* publication = find())
@@ -46,8 +55,12 @@ public:
         Publication* publication = find();
         if (!publication) return;
         m_owner.m_timers.cancel(publication->dropTimer);
-        publication->dropTimer = m_owner.m_timers.start(
-            base::Duration::zero(), [this] { m_owner.m_publications.erase(m_entity); });
+        publication->dropTimer = m_owner.m_timers.start(base::Duration::zero(), [this] {
+            BoardRepublisher& owner = m_owner;
+            const QString entity = m_entity;
+            owner.m_publications.erase(entity);  // destroys this handler
+            if (owner.m_stateChanged) owner.m_stateChanged();
+        });
     }
 
 private:
@@ -117,6 +130,74 @@ void BoardRepublisher::refreshAll() {
         refresh(m_console.stateAt(i)->extension.number);
 }
 
+BoardRepublisher::Publication* BoardRepublisher::create(const QString& number,
+                                                        const QString& entity) {
+    auto created = std::make_unique<Publication>();
+    created->number = number;
+    created->entity = entity;
+    created->handler = std::make_unique<Handler>(*this, entity);
+    ua::PublicationOptions options;
+    options.entityUri = entity.toUtf8();
+    options.server = m_options.server;
+    options.expires = m_options.expires;
+    options.userAgent = m_options.userAgent;
+    options.authUser = m_options.authUser;
+    options.password = m_options.password;
+    created->client = std::make_unique<ua::PublicationClient>(
+        m_transactions, m_timers, m_random, std::move(options), *created->handler);
+    if (auto started = created->client->start(); !started) {
+        qCInfo(lcUa) << "not publishing" << number << "for" << entity << ":"
+                     << started.error().reason;
+        return nullptr;
+    }
+    return m_publications.emplace(entity, std::move(created)).first->second.get();
+}
+
+QByteArray BoardRepublisher::saveState(qint64 wallNow) const {
+    QJsonArray saved;
+    const base::TimePoint now = m_timers.now();
+    for (const auto& [entity, publication] : m_publications) {
+        const QByteArray& etag = publication->client->etag();
+        if (publication->leaving || etag.isEmpty() || publication->expiresAt <= now) continue;
+        const qint64 left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(publication->expiresAt - now)
+                .count();
+        saved.append(QJsonObject{{QStringLiteral("entity"), entity},
+                                 {QStringLiteral("extension"), publication->number},
+                                 {QStringLiteral("etag"), QString::fromUtf8(etag)},
+                                 {QStringLiteral("expires_at"), wallNow + left},
+                                 {QStringLiteral("version"), qint64(publication->nextVersion)}});
+    }
+    return QJsonDocument(QJsonObject{{QStringLiteral("publications"), saved}}).toJson();
+}
+
+int BoardRepublisher::restoreState(QByteArrayView saved, qint64 wallNow) {
+    QJsonParseError error{};
+    const QJsonDocument json = QJsonDocument::fromJson(saved.toByteArray(), &error);
+    if (error.error != QJsonParseError::NoError || !json.isObject()) return 0;
+    int restored = 0;
+    for (const QJsonValue& value : json.object().value(QStringLiteral("publications")).toArray()) {
+        const QJsonObject o = value.toObject();
+        const QString entity = o.value(QStringLiteral("entity")).toString();
+        const QString number = o.value(QStringLiteral("extension")).toString();
+        const QByteArray etag = o.value(QStringLiteral("etag")).toString().toUtf8();
+        const qint64 leftMs = o.value(QStringLiteral("expires_at")).toInteger() - wallNow;
+        // Run out meanwhile (or damaged): the server holds nothing of it any more.
+        if (entity.isEmpty() || number.isEmpty() || etag.isEmpty() || leftMs < 1000 ||
+            m_publications.count(entity))
+            continue;
+        Publication* publication = create(number, entity);
+        if (!publication) continue;
+        publication->nextVersion = quint64(o.value(QStringLiteral("version")).toInteger());
+        publication->expiresAt = m_timers.now() + std::chrono::milliseconds(leftMs);
+        // Not refreshed: what it holds is of before the restart, and the extension's
+        // state (its subscription's first NOTIFY) replaces it, or it runs out.
+        publication->client->resume(etag, quint32(std::min<qint64>(leftMs / 1000, 0xffffffff)));
+        ++restored;
+    }
+    return restored;
+}
+
 void BoardRepublisher::refresh(const QString& number) {
     const ExtensionState* state = m_console.state(number);
     if (!state) return;
@@ -126,25 +207,8 @@ void BoardRepublisher::refresh(const QString& number) {
         auto found = m_publications.find(entity);
         if (found != m_publications.end() && found->second->leaving) continue;
         if (found == m_publications.end()) {
-            auto created = std::make_unique<Publication>();
-            created->number = number;
-            created->entity = entity;
-            created->handler = std::make_unique<Handler>(*this, entity);
-            ua::PublicationOptions options;
-            options.entityUri = entity.toUtf8();
-            options.server = m_options.server;
-            options.expires = m_options.expires;
-            options.userAgent = m_options.userAgent;
-            options.authUser = m_options.authUser;
-            options.password = m_options.password;
-            created->client = std::make_unique<ua::PublicationClient>(
-                m_transactions, m_timers, m_random, std::move(options), *created->handler);
-            if (auto started = created->client->start(); !started) {
-                qCInfo(lcUa) << "not publishing" << number << "for" << entity << ":"
-                             << started.error().reason;
-                continue;
-            }
-            found = m_publications.emplace(entity, std::move(created)).first;
+            if (!create(number, entity)) continue;
+            found = m_publications.find(entity);
         }
         Publication& publication = *found->second;
         // Each dialog shaped as the built-in server shapes one, then one document.

@@ -68,10 +68,25 @@ public:
     }
     std::size_t publicationCount() const { return m_publications.size(); }
 
+    // Across a restart, a crash included: each publication the server holds (entity,
+    // extension, SIP-ETag, when it runs out, document version) as JSON for an atomic
+    // file write. `wallNow` (UTC, ms since the epoch) dates the expiries.
+    QByteArray saveState(qint64 wallNow) const;
+    // Before start(): takes the saved publications up, so that an extension's first
+    // state after the restart replaces what the server still holds (SIP-If-Match)
+    // instead of standing beside it until it runs out; one no longer on the board is
+    // removed. Returns how many were taken up; a damaged state restores none.
+    int restoreState(QByteArrayView saved, qint64 wallNow);
+    // Called after every change of what saveState() would write (debounce it).
+    void setStateChangedListener(std::function<void()> listener) {
+        m_stateChanged = std::move(listener);
+    }
+
 private:
     struct Publication;
     class Handler;
 
+    Publication* create(const QString& number, const QString& entity);
     void refresh(const QString& number);
     void refreshAll();
     QStringList entitiesOf(const QString& number) const;
@@ -86,6 +101,7 @@ private:
     // By entity; each knows the extension it publishes.
     std::map<QString, std::unique_ptr<Publication>> m_publications;
     std::function<void(const RepublishEvent&)> m_eventListener;
+    std::function<void()> m_stateChanged;
     bool m_started = false;
 };
 

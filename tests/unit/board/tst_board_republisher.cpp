@@ -185,6 +185,50 @@ private slots:
         w.clock.advance(0ms);
         QCOMPARE(w.republisher->publicationCount(), std::size_t(0));
     }
+
+    // A restart (a crash included) takes the publications up: the extension's first
+    // state replaces what the server holds under the saved ETag (no second publication
+    // beside it), the version goes on, and a saved extension no longer on the board is
+    // removed. What ran out meanwhile, and a damaged file, restore nothing.
+    void aRestartTakesThePublicationsUp() {
+        World before;
+        int changes = 0;
+        before.republisher->setStateChangedListener([&changes] { ++changes; });
+        before.monitor({QStringLiteral("202"), QStringLiteral("Bob"), {}, {}});
+        before.monitor({QStringLiteral("203"), QStringLiteral("Carol"), {}, {}});
+        before.republisher->start();
+        before.notify(QStringLiteral("202"), ringing(1));
+        before.notify(QStringLiteral("203"), idle(1).replace("sip:202@", "sip:203@"));
+        for (const test::SentMessage& sent : before.publishes())
+            before.ok(sent);
+        QCOMPARE(changes, 2);
+        const qint64 wall = 1'800'000'000'000;
+        const QByteArray saved = before.republisher->saveState(wall);
+
+        World after;  // 203 is no longer on the board
+        after.monitor({QStringLiteral("202"), QStringLiteral("Bob"), {}, {}});
+        QCOMPARE(after.republisher->restoreState(saved, wall + 60'000), 2);
+        after.republisher->start();
+        after.settle();
+        // 203's publication is removed under its ETag.
+        QCOMPARE(after.publishes().size(), std::size_t(1));
+        const test::SentMessage removal = after.publishes().front();
+        QCOMPARE(removal.message.requestUri(), QByteArrayView("sip:203@pbx.example"));
+        QCOMPARE(removal.message.expires(), std::optional<quint32>(0));
+        QCOMPARE(removal.message.header(HeaderId::SipIfMatch), QByteArrayView("e2"));
+        // 202's first state modifies the publication of before.
+        after.notify(QStringLiteral("202"), idle(5));
+        QCOMPARE(after.publishes().size(), std::size_t(2));
+        const test::SentMessage modify = after.publishes().back();
+        QCOMPARE(modify.message.requestUri(), QByteArrayView("sip:202@pbx.example"));
+        QCOMPARE(modify.message.header(HeaderId::SipIfMatch), QByteArrayView("e1"));
+        QCOMPARE(World::bodyOf(modify).version, std::optional<quint64>(1));
+
+        World late;
+        QCOMPARE(late.republisher->restoreState(saved, wall + 3'600'000), 0);
+        QCOMPARE(late.republisher->restoreState("{broken", wall), 0);
+        QCOMPARE(late.republisher->publicationCount(), std::size_t(0));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestBoardRepublisher)
