@@ -1,15 +1,12 @@
 #include "board/board_republisher.h"
 
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
-
 #include <algorithm>
 #include <chrono>
 
 #include "base/log.h"
 #include "board/console.h"
 #include "dialoginfo/dialog_info_writer.h"
+#include "ua/saved_publications.h"
 
 namespace sb::board {
 
@@ -159,40 +156,26 @@ QByteArray BoardRepublisher::saveState(qint64 wallNow) const {
     for (const auto& [entity, publication] : m_publications) {
         const QByteArray& etag = publication->client->etag();
         if (publication->leaving || etag.isEmpty() || publication->expiresAt <= now) continue;
-        const qint64 left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(publication->expiresAt - now)
-                .count();
-        saved.append(QJsonObject{{QStringLiteral("entity"), entity},
-                                 {QStringLiteral("extension"), publication->number},
-                                 {QStringLiteral("etag"), QString::fromUtf8(etag)},
-                                 {QStringLiteral("expires_at"), wallNow + left},
-                                 {QStringLiteral("version"), qint64(publication->nextVersion)}});
+        QJsonObject record = ua::savedPublicationRecord(entity, etag, publication->expiresAt - now,
+                                                        wallNow, publication->nextVersion);
+        record.insert(QStringLiteral("extension"), publication->number);
+        saved.append(record);
     }
-    return QJsonDocument(QJsonObject{{QStringLiteral("publications"), saved}}).toJson();
+    return ua::savedPublicationsDocument(saved);
 }
 
 int BoardRepublisher::restoreState(QByteArrayView saved, qint64 wallNow) {
-    QJsonParseError error{};
-    const QJsonDocument json = QJsonDocument::fromJson(saved.toByteArray(), &error);
-    if (error.error != QJsonParseError::NoError || !json.isObject()) return 0;
     int restored = 0;
-    for (const QJsonValue& value : json.object().value(QStringLiteral("publications")).toArray()) {
-        const QJsonObject o = value.toObject();
-        const QString entity = o.value(QStringLiteral("entity")).toString();
-        const QString number = o.value(QStringLiteral("extension")).toString();
-        const QByteArray etag = o.value(QStringLiteral("etag")).toString().toUtf8();
-        const qint64 leftMs = o.value(QStringLiteral("expires_at")).toInteger() - wallNow;
-        // Run out meanwhile (or damaged): the server holds nothing of it any more.
-        if (entity.isEmpty() || number.isEmpty() || etag.isEmpty() || leftMs < 1000 ||
-            m_publications.count(entity))
-            continue;
-        Publication* publication = create(number, entity);
+    for (const ua::SavedPublication& s : ua::readSavedPublications(saved, wallNow)) {
+        const QString number = s.record.value(QStringLiteral("extension")).toString();
+        if (number.isEmpty() || m_publications.count(s.entity)) continue;
+        Publication* publication = create(number, s.entity);
         if (!publication) continue;
-        publication->nextVersion = quint64(o.value(QStringLiteral("version")).toInteger());
-        publication->expiresAt = m_timers.now() + std::chrono::milliseconds(leftMs);
+        publication->nextVersion = s.version;
+        publication->expiresAt = m_timers.now() + std::chrono::milliseconds(s.leftMs);
         // Not refreshed: what it holds is of before the restart, and the extension's
         // state (its subscription's first NOTIFY) replaces it, or it runs out.
-        publication->client->resume(etag, quint32(std::min<qint64>(leftMs / 1000, 0xffffffff)));
+        publication->client->resume(s.etag, quint32(std::min<qint64>(s.leftMs / 1000, 0xffffffff)));
         ++restored;
     }
     return restored;

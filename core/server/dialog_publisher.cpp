@@ -1,7 +1,6 @@
 #include "server/dialog_publisher.h"
 
 #include <QJsonArray>
-#include <QJsonDocument>
 #include <QJsonObject>
 
 #include <QVarLengthArray>
@@ -13,6 +12,7 @@
 #include "base/log.h"
 #include "dialoginfo/dialog_info_writer.h"
 #include "server/dialog_state_store.h"
+#include "ua/saved_publications.h"
 
 namespace sb::server {
 
@@ -385,17 +385,12 @@ QByteArray DialogPublisher::saveState(qint64 wallNow) const {
         // waiting to be forgotten).
         if (!holdsLiveState(*publication) || publication->expiresAt <= now) continue;
         const QByteArray& etag = publication->client->etag();
-        const qint64 left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(publication->expiresAt - now)
-                .count();
-        QJsonObject json{
-            {QStringLiteral("entity"), key.entity},
-            {QStringLiteral("side"), key.side},
-            {QStringLiteral("dialog"), publication->dialogId},
-            {QStringLiteral("etag"), QString::fromUtf8(etag)},
-            {QStringLiteral("expires_at"), wallNow + left},
-            {QStringLiteral("version"), qint64(publication->nextVersion)},
-            {QStringLiteral("document"), QString::fromUtf8(publication->acceptedBody->bytes())}};
+        QJsonObject json = ua::savedPublicationRecord(
+            key.entity, etag, publication->expiresAt - now, wallNow, publication->nextVersion);
+        json.insert(QStringLiteral("side"), key.side);
+        json.insert(QStringLiteral("dialog"), publication->dialogId);
+        json.insert(QStringLiteral("document"),
+                    QString::fromUtf8(publication->acceptedBody->bytes()));
         // The call it belongs to and what the rules decided for it, so that the call
         // goes on publishing under it when the tracker restores it.
         if (const auto call = m_calls.find(key.call); call != m_calls.end()) {
@@ -411,21 +406,15 @@ QByteArray DialogPublisher::saveState(qint64 wallNow) const {
         }
         saved.append(json);
     }
-    return QJsonDocument(QJsonObject{{QStringLiteral("publications"), saved}}).toJson();
+    return ua::savedPublicationsDocument(saved);
 }
 
 int DialogPublisher::restoreState(QByteArrayView saved, qint64 wallNow) {
-    QJsonParseError error{};
-    const QJsonDocument json = QJsonDocument::fromJson(saved.toByteArray(), &error);
-    if (error.error != QJsonParseError::NoError || !json.isObject()) return 0;
     int restored = 0;
-    for (const QJsonValue& value : json.object().value(QStringLiteral("publications")).toArray()) {
-        const QJsonObject o = value.toObject();
-        const QString entity = o.value(QStringLiteral("entity")).toString();
-        const QByteArray etag = o.value(QStringLiteral("etag")).toString().toUtf8();
-        const qint64 leftMs = o.value(QStringLiteral("expires_at")).toInteger() - wallNow;
-        // Run out meanwhile (or damaged): the server holds nothing of it any more.
-        if (entity.isEmpty() || etag.isEmpty() || leftMs < 1000) continue;
+    for (const ua::SavedPublication& s : ua::readSavedPublications(saved, wallNow)) {
+        const QJsonObject& o = s.record;
+        const QString& entity = s.entity;
+        const qint64 leftMs = s.leftMs;
         const auto document =
             dialoginfo::parseDocument(o.value(QStringLiteral("document")).toString().toUtf8());
         if (!document || document->dialogs.size() != 1) continue;
@@ -447,12 +436,12 @@ int DialogPublisher::restoreState(QByteArrayView saved, qint64 wallNow) {
         Publication* publication = create(key, dialog);
         if (!publication) continue;
         publication->dialogId = o.value(QStringLiteral("dialog")).toString();
-        publication->nextVersion = quint64(o.value(QStringLiteral("version")).toInteger());
+        publication->nextVersion = s.version;
         publication->published = dialog;
         publication->accepted = dialog.state;
         publication->acceptedBody = std::make_shared<const Body>(*document, m_writeOptions);
         // Kept alive while its call may come back; an end replaces that.
-        publication->client->resume(etag, quint32(std::min<qint64>(leftMs / 1000, 0xffffffff)),
+        publication->client->resume(s.etag, quint32(std::min<qint64>(leftMs / 1000, 0xffffffff)),
                                     claimable ? m_options.expires : 0);
         ++restored;
         if (o.value(QStringLiteral("ended")).toBool()) {
