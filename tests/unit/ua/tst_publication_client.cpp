@@ -376,6 +376,28 @@ private slots:
         QCOMPARE(w.last().message.body(), QByteArray("confirmed"));
     }
 
+    // A resumed publication whose state is still current is refreshed before it runs
+    // out (no body, SIP-If-Match, the lifetime asked for); without that it runs out.
+    void resumeWithRefreshKeepsThePublicationAlive() {
+        World w;
+        w.client->resume("e9", 600, 3600);
+        w.pass();
+        const std::size_t before = w.transport.sent().size();
+        w.clock.advance(539s);
+        QCOMPARE(w.transport.sent().size(), before);
+        w.clock.advance(1s);  // a minute before it runs out
+        QCOMPARE(w.transport.sent().size(), before + 1);
+        QCOMPARE(w.last().message.header(HeaderId::SipIfMatch), QByteArrayView("e9"));
+        QVERIFY(w.last().message.body().isEmpty());
+        QCOMPARE(w.last().message.expires(), std::optional<quint32>(3600));
+
+        World idle;
+        idle.client->resume("e9", 600);
+        idle.clock.advance(700s);
+        QCOMPARE(idle.transport.sent().size(), std::size_t(0));
+        QCOMPARE(idle.client->state(), State::Idle);
+    }
+
     void badEntityIsAConfigError() {
         base::ManualClock clock;
         FakeTransport transport(&clock);
