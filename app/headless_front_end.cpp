@@ -20,7 +20,9 @@ HeadlessFrontEnd::HeadlessFrontEnd(Session& session, board::Console& console, QI
                 write(bindingEvent(user, bindings));
             });
     connect(&m_session, &Session::publicationChanged, this,
-            [this](const PublicationView& publication) { write(publicationEvent(publication)); });
+            [this](const PublicationView& publication) {
+                writeLines(publicationLine(publication), 1);
+            });
     connect(&m_session, &Session::callChanged, this,
             [this](const QueuedCallView& call) { write(callEvent(call)); });
     connect(&m_console, &board::Console::extensionsChanged, this, &HeadlessFrontEnd::reportChanges);

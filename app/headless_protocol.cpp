@@ -299,6 +299,34 @@ QJsonObject publicationEvent(const PublicationView& publication) {
     return object;
 }
 
+QByteArray publicationLine(const PublicationView& publication) {
+    // Keys in the order QJsonDocument sorts them.
+    QByteArray line;
+    line.reserve(128 + 3 * (publication.entity.size() + publication.dialog.size() +
+                            publication.reason.size()));
+    line += '{';
+    if (publication.code != 0) {
+        line += "\"code\":";
+        line += QByteArray::number(publication.code);
+        line += ',';
+    }
+    line += "\"dialog\":";
+    appendJsonString(line, publication.dialog);
+    line += ",\"dialog_state\":";
+    appendJsonString(line, publication.dialogState);
+    line += ",\"entity\":";
+    appendJsonString(line, publication.entity);
+    line += ",\"event\":\"publication\"";
+    if (!publication.reason.isEmpty()) {
+        line += ",\"reason\":";
+        appendJsonString(line, publication.reason);
+    }
+    line += ",\"state\":";
+    appendJsonString(line, publication.state);
+    line += "}\n";
+    return line;
+}
+
 QJsonObject registrationEvent(const RegistrationStatus& status) {
     QJsonObject object{{kEvent, QStringLiteral("registration")},
                        {QStringLiteral("state"), stateName(status.state)},

@@ -53,6 +53,9 @@ QJsonObject bindingEvent(const QString& user, const QList<BindingView>& bindings
 QJsonObject registrationEvent(const RegistrationStatus& status);
 // [publish]: one publication accepted, failed or removed ("publication" event).
 QJsonObject publicationEvent(const PublicationView& publication);
+// publicationEvent() as a JSON line, written directly (the same text as
+// toLine(publicationEvent())): one is written per PUBLISH answered.
+QByteArray publicationLine(const PublicationView& publication);
 QJsonObject ackEvent(const QJsonValue& id);
 // The ack of an operator action, with what it did in words ("result").
 QJsonObject ackEvent(const QJsonValue& id, const QString& result);

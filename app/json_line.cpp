@@ -5,11 +5,23 @@ namespace sb::app {
 void appendJsonString(QByteArray& out, QStringView text) {
     static constexpr char kHex[] = "0123456789abcdef";
     out += '"';
-    qsizetype plainFrom = 0;
+    // Nearly every value is printable ASCII without quotes or backslashes: copied unit
+    // by unit into room made once, no UTF-8 conversion (and no allocation for it).
+    const qsizetype start = out.size();
+    out.resize(start + text.size());
+    char* plain = out.data() + start;
+    qsizetype i = 0;
+    for (; i < text.size(); ++i) {
+        const char16_t c = text[i].unicode();
+        if (c < 0x20 || c >= 0x80 || c == u'"' || c == u'\\') break;
+        plain[i] = char(c);
+    }
+    out.truncate(start + i);
+    qsizetype plainFrom = i;
     const auto flushPlain = [&](qsizetype upTo) {
         if (upTo > plainFrom) out += text.sliced(plainFrom, upTo - plainFrom).toUtf8();
     };
-    for (qsizetype i = 0; i < text.size(); ++i) {
+    for (; i < text.size(); ++i) {
         const char16_t c = text[i].unicode();
         if (c >= 0x20 && c != u'"' && c != u'\\') continue;
         flushPlain(i);

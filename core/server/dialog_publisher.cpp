@@ -514,7 +514,10 @@ void DialogPublisher::report(const Publication& publication, PublicationEvent::K
 
 void DialogPublisher::forgetLater(Publication& publication, base::Duration after) {
     m_timers.cancel(publication.forgetTimer);
-    publication.forgetTimer = m_timers.start(after, [this, key = publication.key] { forget(key); });
+    // The publication itself, not a copy of its key (no allocation per timer): it is
+    // only destroyed in forget() or with the publisher, and both cancel this timer.
+    Publication* const target = &publication;
+    publication.forgetTimer = m_timers.start(after, [this, target] { forget(target->key); });
 }
 
 void DialogPublisher::forget(const Key& key) {

@@ -68,9 +68,14 @@ public:
     base::Duration interval() const { return m_interval; }
 
 private:
+    void fire();
+
     TransactionContext& m_context;
     base::TimerId m_id = base::kNoTimer;
     base::Duration m_interval{0};
+    // Kept here rather than in the queue's callback, which then captures only `this`
+    // and needs no allocation of its own.
+    std::function<void()> m_onFire;
 };
 
 }  // namespace sb::transaction

@@ -47,14 +47,30 @@ QByteArray newBranch(base::Random& random) {
 
 QByteArray viaValue(const std::optional<transport::Endpoint>& local, transport::Protocol protocol,
                     QByteArrayView branch) {
-    QByteArray sentBy = "0.0.0.0";
-    if (local && !local->address.isNull()) {
-        sentBy = local->address.toString().toLatin1();
-        if (local->address.protocol() == QAbstractSocket::IPv6Protocol) sentBy = '[' + sentBy + ']';
-        if (local->port != 0) sentBy += ':' + QByteArray::number(local->port);
+    // "SIP/2.0/UDP host:port" of the last endpoint asked for: every request leaves through
+    // the same few, and QHostAddress::toString() cost more than the rest of the Via.
+    thread_local std::optional<transport::Endpoint> lastLocal;
+    thread_local transport::Protocol lastProtocol = transport::Protocol::Udp;
+    thread_local QByteArray lastPrefix;
+    if (lastPrefix.isEmpty() || lastLocal != local || lastProtocol != protocol) {
+        QByteArray sentBy = "0.0.0.0";
+        if (local && !local->address.isNull()) {
+            sentBy = local->address.toString().toLatin1();
+            if (local->address.protocol() == QAbstractSocket::IPv6Protocol)
+                sentBy = '[' + sentBy + ']';
+            if (local->port != 0) sentBy += ':' + QByteArray::number(local->port);
+        }
+        lastPrefix = "SIP/2.0/" + protocolText(protocol).toByteArray() + ' ' + sentBy;
+        lastLocal = local;
+        lastProtocol = protocol;
     }
-    return "SIP/2.0/" + protocolText(protocol).toByteArray() + ' ' + sentBy +
-           ";branch=" + branch.toByteArray() + ";rport";
+    QByteArray out;
+    out.reserve(lastPrefix.size() + branch.size() + 15);
+    out += lastPrefix;
+    out += ";branch=";
+    out += branch;
+    out += ";rport";
+    return out;
 }
 
 sip::Message makeAckForFailure(const sip::Message& invite, const sip::Message& response) {

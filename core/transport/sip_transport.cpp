@@ -1,7 +1,6 @@
 #include "transport/sip_transport.h"
 
 #include <QHash>
-#include <QNetworkDatagram>
 #include <QPointer>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -24,6 +23,8 @@ namespace {
 
 constexpr qsizetype kReadChunk = 64 * 1024;
 constexpr int kMaxRememberedUdpPeers = 4096;
+// The largest UDP payload (65535 less the UDP header); a datagram is never cut short.
+constexpr qsizetype kMaxDatagramBytes = 65535 - 8;
 constexpr base::Duration kCloseGrace = std::chrono::seconds(5);
 // How long a destination whose TCP side refused stays UDP-only, and how many are kept.
 constexpr base::Duration kUdpOnlyFor = std::chrono::minutes(5);
@@ -167,6 +168,10 @@ struct SipTransport::Impl {
     // Every datagram is serialised into this one buffer and written from it at once: its
     // memory stays, instead of a block of 1 to 2 KB allocated and freed per message.
     QByteArray datagram;
+    // Every datagram is received into this one buffer (the largest a UDP datagram can
+    // be): its size need not be asked first (a peek per datagram, as receiveDatagram()
+    // does) and no QNetworkDatagram is made.
+    QByteArray receiveBuffer;
     std::vector<UdpListener> udpListeners;
     std::vector<TcpListener> tcpListeners;
     std::unordered_map<ConnectionId, std::unique_ptr<Connection>> connections;
@@ -290,14 +295,17 @@ void SipTransport::Impl::onUdpReadyRead(std::size_t listenerIndex) {
     while (listenerIndex < udpListeners.size() &&
            udpListeners[listenerIndex].socket->hasPendingDatagrams()) {
         UdpListener& listener = udpListeners[listenerIndex];
-        const QNetworkDatagram datagram = listener.socket->receiveDatagram();
-        if (!datagram.isValid()) break;
-        const Endpoint source{Protocol::Udp, normalizedAddress(datagram.senderAddress()),
-                              static_cast<quint16>(datagram.senderPort())};
+        if (receiveBuffer.size() != kMaxDatagramBytes) receiveBuffer.resize(kMaxDatagramBytes);
+        QHostAddress senderAddress;
+        quint16 senderPort = 0;
+        const qint64 received = listener.socket->readDatagram(
+            receiveBuffer.data(), receiveBuffer.size(), &senderAddress, &senderPort);
+        if (received < 0) break;
+        const Endpoint source{Protocol::Udp, normalizedAddress(senderAddress), senderPort};
         if (udpListenerOfPeer.size() > kMaxRememberedUdpPeers) udpListenerOfPeer.clear();
         udpListenerOfPeer.insert(source, listenerIndex);
         const Endpoint local = listener.local;
-        const QByteArray bytes = datagram.data();
+        const QByteArray bytes(receiveBuffer.constData(), received);
         if (isUdpKeepAlive(bytes)) {
             ++counters.keepAlivesIgnored;
             continue;

@@ -349,6 +349,33 @@ private slots:
         QVERIFY(!ok.contains("reason"));
     }
 
+    // publicationLine() writes the text itself: it must be what QJsonDocument writes,
+    // escaping included.
+    void publicationLineIsThePublicationEventAsText() {
+        sb::app::PublicationView view;
+        view.entity = QStringLiteral("sip:202@switchboard.local");
+        view.dialog = QStringLiteral("d5c1e0a2f3b4d5e6f7a8b");
+        view.state = QStringLiteral("published");
+        view.dialogState = QStringLiteral("early");
+        view.code = 200;
+        QCOMPARE(publicationLine(view), toLine(publicationEvent(view)));
+        view.code = 0;
+        QCOMPARE(publicationLine(view), toLine(publicationEvent(view)));
+        view.state = QStringLiteral("failed");
+        view.code = 503;
+        view.reason = QStringLiteral("transport error: cannot send to \"127.0.0.1\"\\x\n\t\r");
+        QCOMPARE(publicationLine(view), toLine(publicationEvent(view)));
+        view.entity = QStringLiteral("sip:J\u00fcrgen\u4e2d@ex\u0001ample.com\u007f");
+        view.dialog = QString();
+        view.dialogState = QString();
+        view.reason = QStringLiteral("\b\f\u001f \U0001F600 end");
+        QCOMPARE(publicationLine(view), toLine(publicationEvent(view)));
+        view.state = QStringLiteral("removed");
+        view.code = 0;
+        view.reason = QStringLiteral("expired");
+        QCOMPARE(publicationLine(view), toLine(publicationEvent(view)));
+    }
+
     void subscriptionEvents() {
         sb::ua::SubscriptionStatus status;
         status.state = sb::ua::SubscriptionStatus::State::Unavailable;

@@ -29,6 +29,7 @@ private slots:
     void advanceToNextTimer();
     void untilNextTimer();
     void idsAreUniqueAndNeverNoTimer();
+    void staleIdNeverCancelsALaterTimer();
     void retransmissionScheduleWithoutSleeping();
 };
 
@@ -211,6 +212,26 @@ void TestManualClock::idsAreUniqueAndNeverNoTimer() {
             QVERIFY(seen != id);
         ids.push_back(id);
     }
+}
+
+// Ids of fired or cancelled timers stay harmless when their storage is reused.
+void TestManualClock::staleIdNeverCancelsALaterTimer() {
+    ManualClock clock;
+    int fired = 0;
+    const TimerId first = clock.start(1ms, [&] { ++fired; });
+    clock.advance(1ms);
+    const TimerId second = clock.start(1ms, [&] { fired += 10; });
+    QVERIFY(second != first);
+    clock.cancel(first);
+    const TimerId third = clock.start(1ms, [&] { fired += 100; });
+    clock.cancel(third);
+    const TimerId fourth = clock.start(1ms, [&] { fired += 1000; });
+    QVERIFY(fourth != third);
+    clock.cancel(third);
+    QCOMPARE(clock.pendingTimers(), std::size_t(2));
+    clock.advance(1ms);
+    QCOMPARE(fired, 1011);
+    QCOMPARE(clock.pendingTimers(), std::size_t(0));
 }
 
 // RFC 3261 §17.1.2.2 with T1 = 500 ms, T2 = 4 s: timer E retransmits at 0.5, 1.5, 3.5,
