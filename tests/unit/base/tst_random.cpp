@@ -40,7 +40,10 @@ private slots:
     void boundedRejectsTheBiasedTail();
     void tokenAlphabetAndLength();
     void tokensAreReproducibleAndDistinct();
+    void tokenTakesTwelveCharactersPerDraw();
+    void tokenRejectsTheBiasedTail();
     void systemRandomVaries();
+    void systemRandomGoesOnPastItsBlock();
 };
 
 void TestRandom::seededIsReproducible() {
@@ -117,6 +120,32 @@ void TestRandom::tokensAreReproducibleAndDistinct() {
     QCOMPARE(seen.size(), qsizetype(200));
 }
 
+// Each draw is read as 12 base-36 digits, lowest first: 3 draws for 32 characters.
+void TestRandom::tokenTakesTwelveCharactersPerDraw() {
+    ScriptedRandom zeros({0});
+    QCOMPARE(zeros.token(32), QByteArray(32, '0'));
+    QCOMPARE(zeros.calls, 3);
+    ScriptedRandom digits({35 + 10 * 36 + 1 * 36 * 36});
+    QCOMPARE(digits.token(4), QByteArrayLiteral("za10"));
+    QCOMPARE(digits.calls, 1);
+    ScriptedRandom none({1});
+    QCOMPARE(none.token(0), QByteArray());
+    QCOMPARE(none.calls, 0);
+}
+
+// A draw at or above the last whole multiple of 36^12 below 2^64 would favour the low
+// digits: it is drawn again.
+void TestRandom::tokenRejectsTheBiasedTail() {
+    quint64 block = 1;
+    for (int i = 0; i < 12; ++i)
+        block *= 36;
+    const quint64 limit = std::numeric_limits<quint64>::max() / block * block;
+    ScriptedRandom random({limit, limit - 1});
+    // limit - 1 = (k * 36^12) - 1: its 12 digits are all 35.
+    QCOMPARE(random.token(12), QByteArray(12, 'z'));
+    QCOMPARE(random.calls, 2);
+}
+
 void TestRandom::systemRandomVaries() {
     SystemRandom random;
     QSet<quint64> seen;
@@ -124,6 +153,15 @@ void TestRandom::systemRandomVaries() {
         seen.insert(random.next());
     QVERIFY(seen.size() > 1);
     QCOMPARE(random.token(16).size(), qsizetype(16));
+}
+
+// The source is read a block at a time; the draws after the first block differ too.
+void TestRandom::systemRandomGoesOnPastItsBlock() {
+    SystemRandom random;
+    QSet<quint64> seen;
+    for (int i = 0; i < 300; ++i)
+        seen.insert(random.next());
+    QVERIFY2(seen.size() > 290, qPrintable(QString::number(seen.size())));
 }
 
 QTEST_GUILESS_MAIN(TestRandom)
