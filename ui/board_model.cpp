@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ui/lamp_style.h"
+#include "ui/plain_text.h"
 
 namespace sb::ui {
 
@@ -121,6 +122,7 @@ QVariant BoardModel::data(const QModelIndex& index, int role) const {
         case FilterKeyRole:
             return (extension.name + u' ' + extension.number).toLower();
         case Qt::ToolTipRole:
+            return plainToolTip(accessibleText(*state));
         case Qt::AccessibleTextRole:
             return accessibleText(*state);
         default:

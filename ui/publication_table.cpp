@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "ui/plain_text.h"
 #include "ui/server_tables.h"
 
 namespace sb::ui {
@@ -284,11 +285,11 @@ QVariant PublicationTableModel::data(const QModelIndex& index, int role) const {
         case Qt::ToolTipRole:
             switch (Column(index.column())) {
                 case EntityColumn:
-                    return entity.uri;
+                    return plainToolTip(entity.uri);
                 case PublishedColumn:
-                    return publishedToolTip(entity);
+                    return plainToolTip(publishedToolTip(entity));
                 case ResultColumn:
-                    return resultToolTip(entity);
+                    return plainToolTip(resultToolTip(entity));
                 case WhenColumn:
                     return entity.when.toLocalTime().toString(Qt::ISODate);
             }

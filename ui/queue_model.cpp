@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ui/board_model.h"
+#include "ui/plain_text.h"
 
 namespace sb::ui {
 
@@ -41,8 +42,7 @@ QVariant QueueModel::data(const QModelIndex& index, int role) const {
         case Qt::AccessibleTextRole:
             return accessibleText(*call);
         case Qt::ToolTipRole:
-            // Escaped: a caller's display name must not be read as markup by the tooltip.
-            return QStringLiteral("<p>%1</p>").arg(accessibleText(*call).toHtmlEscaped());
+            return plainToolTip(accessibleText(*call));
         case CallRole:
             return call->call;
         case StateRole:

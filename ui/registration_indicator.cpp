@@ -3,6 +3,8 @@
 #include <QHBoxLayout>
 #include <QStyle>
 
+#include "ui/plain_text.h"
+
 namespace sb::ui {
 
 namespace {
@@ -19,6 +21,7 @@ RegistrationIndicator::RegistrationIndicator(QWidget* parent)
     layout->addWidget(m_text);
     layout->addStretch(1);
     m_text->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_text->setTextFormat(Qt::PlainText);  // a server's reason phrase is not markup
     setStatus(Status{});
 }
 
@@ -29,7 +32,7 @@ void RegistrationIndicator::setStatus(const Status& status) {
     m_icon->setPixmap(iconFor(status.state).pixmap(kIconSize, kIconSize));
     setAccessibleName(status.state == State::Server ? tr("Server") : tr("Registration"));
     setAccessibleDescription(sentence);
-    setToolTip(sentence);
+    setToolTip(plainToolTip(sentence));
 }
 
 QString RegistrationIndicator::text() const {

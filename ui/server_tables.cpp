@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ui/board_model.h"
+#include "ui/plain_text.h"
 
 namespace sb::ui {
 
@@ -82,8 +83,9 @@ QVariant BindingTableModel::data(const QModelIndex& index, int role) const {
         return {};
     const BindingRow& row = m_rows.at(index.row());
     switch (role) {
-        case Qt::DisplayRole:
         case Qt::ToolTipRole:
+            return plainToolTip(data(index, Qt::DisplayRole).toString());
+        case Qt::DisplayRole:
             switch (Column(index.column())) {
                 case UserColumn:
                     return row.user;
@@ -198,16 +200,16 @@ QVariant CallTableModel::data(const QModelIndex& index, int role) const {
             // The full identities, for callers from other domains.
             switch (Column(index.column())) {
                 case CallerColumn:
-                    return row.callerDisplay.isEmpty()
-                               ? row.caller
-                               : tr("%1 <%2>").arg(row.callerDisplay, row.caller);
+                    return plainToolTip(row.callerDisplay.isEmpty()
+                                            ? row.caller
+                                            : tr("%1 <%2>").arg(row.callerDisplay, row.caller));
                 case CalleeColumn:
-                    return row.calleeDisplay.isEmpty()
-                               ? row.callee
-                               : tr("%1 <%2>").arg(row.calleeDisplay, row.callee);
+                    return plainToolTip(row.calleeDisplay.isEmpty()
+                                            ? row.callee
+                                            : tr("%1 <%2>").arg(row.calleeDisplay, row.callee));
                 case StateColumn:
                 case SinceColumn:
-                    return data(index, Qt::DisplayRole);
+                    return plainToolTip(data(index, Qt::DisplayRole).toString());
             }
             return {};
         case kServerSortRole:

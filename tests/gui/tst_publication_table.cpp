@@ -16,6 +16,7 @@
 
 #include "base/manual_clock.h"
 #include "board/console.h"
+#include "shown_text.h"
 #include "ui/main_window.h"
 #include "ui/publication_table.h"
 #include "ui/server_panel.h"
@@ -44,8 +45,10 @@ PublicationUpdate report(const QString& user, const QString& dialog, Result resu
     return update;
 }
 
+// A cell's text; a tooltip as a person reads it.
 QString cell(const QAbstractItemModel* model, int row, int column, int role = Qt::DisplayRole) {
-    return model->index(row, column).data(role).toString();
+    const QString text = model->index(row, column).data(role).toString();
+    return role == Qt::ToolTipRole ? sb::test::shownToolTip(text) : text;
 }
 
 void saveShot(QWidget& widget, const QString& name) {
@@ -232,7 +235,7 @@ private slots:
         QVERIFY(model.rowOf("sip:204@switchboard.local") >= 0);
         QCOMPARE(model.failingEntities(), 1);
         for (int row = 0; row < model.rowCount(); ++row)
-            QCOMPARE(model.rowOf(model.index(row, 0).data(Qt::ToolTipRole).toString()), row);
+            QCOMPARE(model.rowOf(cell(&model, row, 0, Qt::ToolTipRole)), row);
     }
 
     void panelShowsPublishing() {

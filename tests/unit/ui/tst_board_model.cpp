@@ -10,6 +10,7 @@
 
 #include "base/manual_clock.h"
 #include "board/console.h"
+#include "shown_text.h"
 #include "ui/board_filter_proxy.h"
 #include "ui/board_model.h"
 
@@ -192,7 +193,8 @@ private slots:
                  QStringLiteral("active"));
         QCOMPARE(alice.data(Qt::AccessibleTextRole).toString(),
                  QStringLiteral("Alice, extension 201: Ringing, from Bob · 202, for 01:23"));
-        QCOMPARE(alice.data(Qt::ToolTipRole), alice.data(Qt::AccessibleTextRole));
+        QCOMPARE(sb::test::shownToolTip(alice.data(Qt::ToolTipRole).toString()),
+                 alice.data(Qt::AccessibleTextRole).toString());
         QVERIFY(alice.data(BoardModel::SinceRole).isValid());
 
         const QModelIndex unnamed = model.index(1, 0);
@@ -210,6 +212,25 @@ private slots:
                  QStringLiteral("Cannot be monitored: noresource"));
         QCOMPARE(offline.data(Qt::AccessibleTextRole).toString(),
                  QStringLiteral("Dora, extension 206: Offline, Cannot be monitored: noresource"));
+    }
+
+    // A caller's display name is text wherever it is shown: the tooltip (which Qt would
+    // read as HTML when it looks like HTML) shows it letter for letter.
+    void markupInANameIsShownAsText() {
+        Board board;
+        BoardModel model(board.console);
+        board.add(QStringLiteral("201"), QStringLiteral("Alice"), QStringLiteral("Sales"));
+        const QString hostile = QStringLiteral("<b>Boss</b> & <img src=\"x\"> \"co\"");
+        board.show(QStringLiteral("201"),
+                   {dialog(QStringLiteral("d1"), Direction::Recipient, DialogState::Early, hostile,
+                           QStringLiteral("sip:boss@example.com"))});
+        settle(model);
+        const QModelIndex alice = model.index(0, 0);
+        const QString accessible = alice.data(Qt::AccessibleTextRole).toString();
+        QVERIFY2(accessible.contains(hostile), qPrintable(accessible));
+        const QString toolTip = alice.data(Qt::ToolTipRole).toString();
+        QVERIFY2(!toolTip.contains(QStringLiteral("<b>")), qPrintable(toolTip));
+        QCOMPARE(sb::test::shownToolTip(toolTip), accessible);
     }
 
     void otherLampsAndDurations() {
