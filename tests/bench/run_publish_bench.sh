@@ -275,6 +275,8 @@ print("refused=%d" % sum(refused.values()))
 print("refused_codes=%s" % (",".join("%sx%d" % (c, n) for c, n in sorted(refused.items()) if n) or "-"))
 print("fivexx=%d" % sum(n for c, n in refused.items() if c.startswith("5")))
 print("notifies=%d" % sum(int(v or 0) for k, v in counts.items() if k.endswith("_NOTIFY_Recv")))
+print("publishes=%d" % sum(int(v or 0) for k, v in counts.items() if k.endswith("_PUBLISH_Recv")))
+print("oks_sent=%d" % sum(int(v or 0) for k, v in counts.items() if k.endswith("_200_Sent")))
 EOF
 }
 # NAME=VALUE lines into shell variables prefixed by $2.
@@ -359,17 +361,11 @@ presence_counts() {
     fi
     if [ "$presence" = sipp ]; then
         # Every PUBLISH received (a retransmission too) is answered 200 by the sink.
-        python3 - "$(ls "$presence_dir"/*_counts.csv 2>/dev/null | head -1)" <<'EOF'
-import sys
-try:
-    lines = [l.rstrip("\n") for l in open(sys.argv[1]) if l.strip()]
-except OSError:
-    lines = []
-row = dict(zip(lines[0].split(";"), lines[-1].split(";"))) if len(lines) > 1 else {}
-got = sum(int(v or 0) for k, v in row.items() if k.endswith("_PUBLISH_Recv"))
-ok = sum(int(v or 0) for k, v in row.items() if k.endswith("_200_Sent"))
-print("wire=%d\ntxn=%d\nok=%d\nrefused=0\nfailed=0" % (got, got, ok))
-EOF
+        local sink_publishes sink_oks_sent
+        read_figures "$(sipp_figures /dev/null \
+            "$(ls "$presence_dir"/*_counts.csv 2>/dev/null | head -1)")" sink_
+        printf 'wire=%d\ntxn=%d\nok=%d\nrefused=0\nfailed=0\n' \
+            "${sink_publishes:-0}" "${sink_publishes:-0}" "${sink_oks_sent:-0}"
         echo "ticks=$(ticks_of "$presence_pid")"
         return
     fi

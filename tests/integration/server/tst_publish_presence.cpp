@@ -333,6 +333,14 @@ private:
         return sipp.start(options);
     }
 
+    // `sequences` as a message reads them: "a → b or a → c".
+    static QString alternatives(const QList<QStringList>& sequences) {
+        QStringList out;
+        for (const QStringList& sequence : sequences)
+            out << sequence.join(QStringLiteral(" → "));
+        return out.join(QStringLiteral(" or "));
+    }
+
     // What the watcher may see for each sequence Switchboard publishes: that sequence,
     // or with `trying` and `early` swapped. Kamailio answers a PUBLISH before it reads
     // the state its NOTIFY carries; when early follows trying within a millisecond, the
@@ -362,13 +370,10 @@ private:
         const QStringList seen = watchedStates(watcher);
         qInfo("watcher of %s saw: %s", qPrintable(user),
               qPrintable(seen.join(QStringLiteral(" → "))));
-        QStringList accepted;
-        for (const QStringList& sequence : expected)
-            accepted << sequence.join(QStringLiteral(" → "));
         SB_VERIFY(expected.contains(seen),
                   QStringLiteral("the watcher of %1 saw %2; expected %3\n%4")
-                      .arg(user, seen.join(QStringLiteral(" → ")),
-                           accepted.join(QStringLiteral(" or ")), sippFailure("watcher", watcher)));
+                      .arg(user, seen.join(QStringLiteral(" → ")), alternatives(expected),
+                           sippFailure("watcher", watcher)));
         for (const LoggedMessage& notify : activeNotifies(watcher)) {
             const QString body = notify.body();
             if (body.isEmpty()) continue;
@@ -425,13 +430,10 @@ private:
             const QString state = str(e, "dialog_state");
             if (sent.last() != state) sent << state;
         }
-        QStringList accepted;
-        for (const QStringList& sequence : expected)
-            accepted << sequence.join(QStringLiteral(" → "));
         SB_VERIFY(expected.contains(sent),
                   QStringLiteral("Switchboard published %1 for %2; expected %3\n%4")
-                      .arg(sent.join(QStringLiteral(" → ")), user,
-                           accepted.join(QStringLiteral(" or ")), diagnostics()));
+                      .arg(sent.join(QStringLiteral(" → ")), user, alternatives(expected),
+                           diagnostics()));
     }
 
     // Every dialog a watcher was shown had one and the same id: a call that went on
