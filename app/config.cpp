@@ -46,7 +46,8 @@ const QStringList kPublishKeys = {"enabled",
                                   "callee_entity_when_skipped",
                                   "display_names",
                                   "version",
-                                  "expires"};
+                                  "expires",
+                                  "hold_when_busy"};
 
 const QStringList kAttendantKeys = {"number",         "phone",       "ring_phone", "recall_after",
                                     "default_reason", "auto_answer", "pickup_code"};
@@ -433,6 +434,9 @@ void readPublish(QSettings& settings, Config& config, Problems& problems) {
     if (const auto value = readInteger(settings, s, QStringLiteral("expires"), kMinExpires,
                                        kMaxExpires, sec, problems))
         publish.expires = static_cast<quint32>(*value);
+    if (const auto value = readInteger(settings, s, QStringLiteral("hold_when_busy"), 0,
+                                       kMaxHoldWhenBusy, sec, problems))
+        publish.holdWhenBusy = static_cast<quint32>(*value);
     if (const auto entity = readChoice<PublishConfig::CalleeEntity>(
             settings, s, QStringLiteral("callee_entity"),
             {{QLatin1StringView("to"), PublishConfig::CalleeEntity::To},

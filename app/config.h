@@ -120,6 +120,9 @@ struct PublishConfig {
     QString callerEntityWhenSkipped;  // a SIP URI, checked at start-up
     QString calleeEntityWhenSkipped;
     quint32 expires = 3600;  // pua's default_expires: asked for, the server decides
+    // Calls before presence: the longest a state waits while the server's thread is busy
+    // (base::LoadPacer); 0: states never wait.
+    quint32 holdWhenBusy = 4;
 };
 
 // [attendant] and [diversion]: the operator's queue, pickup and forward (issue 7). The
@@ -148,6 +151,7 @@ struct Config {
 // Limits of the keys, shared with the documentation and the tests.
 constexpr quint32 kMinExpires = 1;
 constexpr quint32 kMaxExpires = 604800;  // one week
+constexpr quint32 kMaxHoldWhenBusy = 60;  // seconds
 constexpr int kMinTimerMs = 10;
 constexpr int kMaxTimerMs = 600000;
 constexpr double kMinSubscribeRate = 0.1;

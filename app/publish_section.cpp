@@ -207,7 +207,8 @@ const QStringList& publishKeys() {
                                      QStringLiteral("callee_entity_when_skipped"),
                                      QStringLiteral("display_names"),
                                      QStringLiteral("version"),
-                                     QStringLiteral("expires")};
+                                     QStringLiteral("expires"),
+                                     QStringLiteral("hold_when_busy")};
     return keys;
 }
 
@@ -240,6 +241,7 @@ PublishValues publishValues(const PublishConfig& config) {
         {QStringLiteral("display_names"), displayNamesText(profile.displayNames)},
         {QStringLiteral("version"), versionText(profile.version)},
         {QStringLiteral("expires"), QString::number(config.expires)},
+        {QStringLiteral("hold_when_busy"), QString::number(config.holdWhenBusy)},
     };
 }
 

@@ -11,6 +11,7 @@
 #include "app/server_board_bridge.h"
 #include "app/users_section.h"
 #include "base/event_loop_timers.h"
+#include "base/load_pacer.h"
 #include "base/log.h"
 #include "board/console.h"
 #include "server/dialog_publisher.h"
@@ -208,6 +209,7 @@ struct ServerSession::Core {
                        transaction::TimerValues{config.sip.t1, config.sip.t2, config.sip.t4}) {}
     ~Core() {
         publisher.reset();
+        pacer.reset();
         bridge.reset();
         transactions.setServerUser(nullptr);
         server.reset();
@@ -223,6 +225,7 @@ struct ServerSession::Core {
     std::unique_ptr<server::SipServer> server;
     std::unique_ptr<ServerBoardBridge> bridge;
     std::unique_ptr<server::DialogPublisher> publisher;
+    std::unique_ptr<base::LoadPacer> pacer;  // calls before presence
     int bindingListener = 0;
 };
 
@@ -337,6 +340,33 @@ Result<void> ServerSession::open() {
         publisher->setEventListener([this](const server::PublicationEvent& event) {
             emit publicationChanged(publicationView(event));
         });
+        // Calls before presence: the thread's own load decides how long states wait. Not
+        // with injected timers (tests), whose time is not the thread's CPU time.
+        if (m_config.publish.holdWhenBusy > 0 && !m_seams.timers) {
+            base::LoadPacer::Options pacing;
+            pacing.maxHold = std::chrono::seconds(m_config.publish.holdWhenBusy);
+            pacing.firstHold = std::min(pacing.firstHold, pacing.maxHold);
+            core->pacer =
+                std::make_unique<base::LoadPacer>(core->timers, base::threadCpuTime, pacing);
+            base::LoadPacer* pacer = core->pacer.get();
+            publisher->setHold([pacer] { return pacer->hold(); });
+            pacer->setListener([publisher, heldBefore = quint64(0)](base::Duration hold,
+                                                                     double busy) mutable {
+                if (hold.count() > 0) {
+                    heldBefore = publisher->heldAwayCount();
+                    qCInfo(lcApp).noquote()
+                        << QStringLiteral("server busy (%1 %): dialog states wait before they "
+                                          "are published, calls first")
+                               .arg(qRound(busy * 100));
+                } else {
+                    qCInfo(lcApp).noquote()
+                        << QStringLiteral("server no longer busy: dialog states are published "
+                                          "at once (%1 call side(s) were over before their "
+                                          "turn and not published)")
+                               .arg(publisher->heldAwayCount() - heldBefore);
+                }
+            });
+        }
         // What the presence server holds survives a restart: taken up now, saved when
         // it changes (at most once a second) and when the session ends.
         const QString statePath =

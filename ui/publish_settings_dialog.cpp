@@ -85,6 +85,19 @@ const std::vector<Group>& groups() {
               nullptr,
               {},
               1},
+             {"hold_when_busy",
+              Kind::Seconds,
+              QT_TRANSLATE_NOOP("sb::ui::PublishSettingsDialog", "Hold when &busy, at most:"),
+              "— (new: pua publishes however busy the proxy is)",
+              QT_TRANSLATE_NOOP("sb::ui::PublishSettingsDialog",
+                                "Calls before presence: while the server is busy, states "
+                                "wait up to this many seconds (the newest one goes out), "
+                                "and calls over by then are not published. 0: never wait."),
+              nullptr,
+              {},
+              0,
+              60,
+              QT_TRANSLATE_NOOP("sb::ui::PublishSettingsDialog", "Never")},
          }},
         {QT_TRANSLATE_NOOP("sb::ui::PublishSettingsDialog", "Document"),
          {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <memory>
+#include <utility>
 
 #include "base/log.h"
 #include "dialoginfo/dialog_info_writer.h"
@@ -80,6 +81,11 @@ struct DialogPublisher::Publication {
     std::shared_ptr<const Body> acceptedBody;  // the document the server holds (for a restart)
     base::TimePoint expiresAt{};               // when the server lets what it holds run out
     base::TimerId forgetTimer = base::kNoTimer;
+    base::TimePoint lastHanded{};  // when the client was last given a state
+    // The newest state waiting for the hold (setHold) since the last one, and its timer.
+    std::optional<DialogInfo> deferred;
+    bool deferredForce = false;
+    base::TimerId deferTimer = base::kNoTimer;
     std::unique_ptr<Handler> handler;
     std::unique_ptr<ua::PublicationClient> client;
 };
@@ -101,6 +107,10 @@ struct DialogPublisher::Call {
     std::array<quint64, 2> appliedAt{~quint64(0), ~quint64(0)};
     // Taken up by restoreState() and not reported by the tracker yet (settleRestored()).
     bool awaitingTracker = false;
+    // Per side, whether its first state waits for the hold (holdFirst), or waited.
+    std::array<bool, 2> holding{false, false};
+    std::array<bool, 2> heldOnce{false, false};
+    base::TimerId holdTimer = base::kNoTimer;
 };
 
 // Routes one client's reports to the publisher with the publication they are about.
@@ -159,8 +169,11 @@ DialogPublisher::DialogPublisher(transaction::TransactionLayer& transactions,
       m_writeOptions(dialoginfo::writeOptionsFor(m_options.profile)) {}
 
 DialogPublisher::~DialogPublisher() {
-    for (auto& [key, publication] : m_publications)
+    for (auto& [key, publication] : m_publications) {
         m_timers.cancel(publication->forgetTimer);
+        m_timers.cancel(publication->deferTimer);
+    }
+    for (auto& [id, call] : m_calls) m_timers.cancel(call->holdTimer);
 }
 
 void DialogPublisher::onSide(const DialogTracker::CallSide& side) {
@@ -208,7 +221,69 @@ void DialogPublisher::onSide(const DialogTracker::CallSide& side) {
     // A call the rules publish nothing of is let go after its start.
     const bool nothing =
         index == kCallee && call.plan.entity[0].isEmpty() && call.plan.entity[1].isEmpty();
-    if (done || nothing) m_calls.erase(found);
+    if (done || nothing) eraseCall(found);
+}
+
+void DialogPublisher::eraseCall(std::unordered_map<CallId, std::unique_ptr<Call>>::iterator call) {
+    m_timers.cancel(call->second->holdTimer);
+    // A side still waiting for its first PUBLISH ended before anyone saw it.
+    for (const bool holding : call->second->holding) m_heldAway += holding ? 1 : 0;
+    m_calls.erase(call);
+}
+
+base::Duration DialogPublisher::currentHold() const {
+    return m_hold ? std::max(m_hold(), base::Duration(0)) : base::Duration(0);
+}
+
+bool DialogPublisher::holdFirst(Call& call, int side) {
+    const auto index = std::size_t(side);
+    if (call.heldOnce[index]) return false;
+    if (call.holding[index]) return true;
+    const base::Duration hold = currentHold();
+    if (hold.count() == 0) return false;
+    call.holding[index] = true;
+    if (call.holdTimer == base::kNoTimer) {
+        const CallId id = call.id;
+        call.holdTimer = m_timers.start(hold, [this, id] { releaseHeld(id); });
+    }
+    return true;
+}
+
+void DialogPublisher::releaseHeld(CallId id) {
+    const auto found = m_calls.find(id);
+    if (found == m_calls.end()) return;
+    Call& call = *found->second;
+    call.holdTimer = base::kNoTimer;
+    for (int side = 0; side < 2; ++side) {
+        const auto index = std::size_t(side);
+        if (!call.holding[index]) continue;
+        call.holding[index] = false;
+        call.heldOnce[index] = true;
+        // Its newest state, if it is not the end of a side nobody saw (apply skips that).
+        if (call.last[index]->state == DialogState::Terminated) ++m_heldAway;
+        apply(call, side, false);
+    }
+}
+
+bool DialogPublisher::defer(Publication& publication, const DialogInfo& dialog, bool force) {
+    if (publication.deferTimer == base::kNoTimer) {
+        const base::Duration hold = currentHold();
+        if (hold.count() == 0 || publication.publishCalls == 0) return false;
+        const base::Duration wait = publication.lastHanded + hold - m_timers.now();
+        if (wait.count() <= 0) return false;
+        // The publication itself, as in forgetLater(): forget() cancels this timer.
+        Publication* const target = &publication;
+        publication.deferTimer = m_timers.start(wait, [this, target] {
+            target->deferTimer = base::kNoTimer;
+            const DialogInfo newest = std::move(*target->deferred);
+            target->deferred.reset();
+            send(*target, newest, std::exchange(target->deferredForce, false), false);
+        });
+        publication.deferredForce = false;
+    }
+    publication.deferred = dialog;  // only the newest waits
+    publication.deferredForce = publication.deferredForce || force;
+    return true;
 }
 
 void DialogPublisher::setDirectoryEntry(const QString& user, PublishDirectoryEntry entry) {
@@ -290,6 +365,7 @@ void DialogPublisher::apply(Call& call, int side, bool force) {
             if (ended) continue;  // never shown there: there is no end to show
             if (side == kCallee && !m_options.calleeTrying && dialog.state == DialogState::Trying)
                 continue;
+            if (holdFirst(call, side)) continue;  // the thread is busy: it may be over first
             publication = create(key, dialog);
             if (!publication) continue;
             publishedTo.append(entity);
@@ -334,8 +410,17 @@ DialogPublisher::Publication* DialogPublisher::create(const Key& key, const Dial
     return m_publications.emplace(key, std::move(created)).first->second.get();
 }
 
-void DialogPublisher::send(Publication& publication, const DialogInfo& dialog, bool force) {
+void DialogPublisher::send(Publication& publication, const DialogInfo& dialog, bool force,
+                           bool paced) {
     if (publication.ended) return;  // its end is published already
+    if (dialog.state == DialogState::Terminated && publication.client->sentNothing()) {
+        // Over before its first PUBLISH left (a busy loop reads a whole short call at
+        // once): nobody saw it, so there is no end to show.
+        ++m_heldAway;
+        forget(publication.key);
+        return;
+    }
+    if (paced && defer(publication, dialog, force)) return;
     const bool ended = dialog.state == DialogState::Terminated;
     dialoginfo::Document document = dialoginfo::publishedDocument(
         dialog, publication.key.entity, publication.nextVersion, m_options.profile);
@@ -351,6 +436,7 @@ void DialogPublisher::send(Publication& publication, const DialogInfo& dialog, b
     publication.ended = ended;
     auto body = std::make_shared<const Body>(std::move(document), m_writeOptions);
     publication.handed.push_back({++publication.publishCalls, publication.published->state, body});
+    publication.lastHanded = m_timers.now();
     ua::PublicationClient::BodySource source = [body = std::move(body)] { return body->bytes(); };
     if (ended) {
         publication.client->publish(std::move(source), m_options.endedExpires, false);
@@ -489,6 +575,7 @@ int DialogPublisher::settleRestored() {
                 ++ended;
             }
         }
+        m_timers.cancel(call.holdTimer);
         it = m_calls.erase(it);
     }
     return ended;
@@ -524,6 +611,7 @@ void DialogPublisher::forget(const Key& key) {
     auto found = m_publications.find(key);
     if (found == m_publications.end()) return;
     m_timers.cancel(found->second->forgetTimer);
+    m_timers.cancel(found->second->deferTimer);
     // An end that the server accepted has run out there now: the publication is gone.
     const bool ranOut = found->second->ended && found->second->accepted == DialogState::Terminated;
     const bool saved = holdsLiveState(*found->second);

@@ -127,6 +127,17 @@ public:
     }
     std::size_t publicationCount() const { return m_publications.size(); }
 
+    // Calls before presence: how long states may wait now (base::LoadPacer::hold, zero
+    // while the server's thread has time to spare; unset: never). While it is not zero
+    // a side's first state waits that long, and a side that ends meanwhile is never
+    // published (nobody saw it, so it has no end to show); a publication's later
+    // states go out at most once per hold, the newest one. So short calls cost the
+    // busy thread nothing to publish, and every call that lasts shows its newest state.
+    void setHold(std::function<base::Duration()> hold) { m_hold = std::move(hold); }
+    // Sides never published because they ended before their first PUBLISH left (while
+    // it waited for the hold, or for its turn).
+    quint64 heldAwayCount() const { return m_heldAway; }
+
 private:
     class Body;
     struct Publication;
@@ -152,7 +163,17 @@ private:
     std::span<const QString> entitiesOf(const Call& call, int side) const;
     dialoginfo::DialogInfo shapedSide(const Call& call, int side) const;
     Publication* create(const Key& key, const dialoginfo::DialogInfo& dialog);
-    void send(Publication& publication, const dialoginfo::DialogInfo& dialog, bool force);
+    // `paced`: subject to the hold (a state whose hold ran out is not).
+    void send(Publication& publication, const dialoginfo::DialogInfo& dialog, bool force,
+              bool paced = true);
+    base::Duration currentHold() const;
+    // Whether the first state of `side` waits (setHold); arms the call's hold timer.
+    bool holdFirst(Call& call, int side);
+    // The hold of `call`'s first states ran out: what they show now is published.
+    void releaseHeld(CallId id);
+    // Whether `dialog` waits for the hold since the publication's last state.
+    bool defer(Publication& publication, const dialoginfo::DialogInfo& dialog, bool force);
+    void eraseCall(std::unordered_map<CallId, std::unique_ptr<Call>>::iterator call);
     void end(Publication& publication);
     void report(const Publication& publication, PublicationEvent::Kind kind, int statusCode,
                 QString reason);
@@ -175,6 +196,8 @@ private:
     std::function<void(const PublicationEvent&)> m_eventListener;
     std::function<void()> m_stateChanged;
     quint64 m_nextRestoredCall = 1;  // restored publications get call ids of their own
+    std::function<base::Duration()> m_hold;
+    quint64 m_heldAway = 0;
 };
 
 }  // namespace sb::server

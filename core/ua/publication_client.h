@@ -102,6 +102,9 @@ public:
     State state() const { return m_state; }
     const QByteArray& etag() const { return m_etag; }
     quint32 grantedExpires() const { return m_granted; }
+    // Whether no PUBLISH has gone out yet and the server holds nothing of ours (a state
+    // handed over may still wait for its turn).
+    bool sentNothing() const { return m_cseq == 0 && m_etag.isEmpty(); }
     // Whether the newest state has not yet been accepted by the server.
     bool hasPendingState() const { return m_bodyVersion != m_acceptedVersion; }
     // Which publish() call (counted from 1) gave the state the server holds; 0: none.

@@ -64,6 +64,7 @@
 # Usage: tests/bench/run_publish_bench.sh [--skip-build] [options]
 #   --servers "switchboard kamailio"   --rates "100 300"   --seconds 30   --repeat 1
 #   --callees 1000 --hold-ms 10 --settle 3 --no-pin --presence kamailio|sipp
+#   --hold-when-busy N ([publish] hold_when_busy of the "on" runs; default: the product's)
 #   --max-rate [--ramp-rates "100 200 400 800 1200 1600 2400 3200"] [--bisect 3]
 #              [--step-seconds 35] [--min-calls 2000] [--recover 35]
 # Environment: SB_BENCH_BUILD_DIR (default build/bench), SWITCHBOARD (the binary),
@@ -102,6 +103,7 @@ bisect=3
 step_seconds=35
 min_calls=2000
 recover=35
+hold_when_busy=
 while [ $# -gt 0 ]; do
     case $1 in
         --skip-build) skip_build=1 ;;
@@ -120,6 +122,7 @@ while [ $# -gt 0 ]; do
         --step-seconds) step_seconds=$2; shift ;;
         --min-calls) min_calls=$2; shift ;;
         --recover) recover=$2; shift ;;
+        --hold-when-busy) hold_when_busy=$2; shift ;;
         *) echo "unknown option: $1 (see the head of $0)" >&2; exit 2 ;;
     esac
     shift
@@ -387,13 +390,14 @@ presence_counts() {
 server_ticks() { ticks_of "$server_pid"; }
 
 write_switchboard_ini() {  # ini port first last publish(0/1)
-    python3 - "$@" "${presence_port:-9}" <<'EOF'
+    python3 - "$@" "${presence_port:-9}" "$hold_when_busy" <<'EOF'
 import hashlib, sys
-ini, port, first, last, publish, presence = sys.argv[1:7]
+ini, port, first, last, publish, presence, hold = sys.argv[1:8]
 with open(ini, "w") as f:
     f.write("[sip]\nlisten = udp:127.0.0.1:%s\n\n" % port)
-    f.write("[publish]\nenabled = %s\nserver = 127.0.0.1:%s\n\n"
+    f.write("[publish]\nenabled = %s\nserver = 127.0.0.1:%s\n"
             % ("true" if publish == "1" else "false", presence))
+    f.write("hold_when_busy = %s\n\n" % hold if hold else "\n")
     f.write("[users]\n")
     for n in range(int(first), int(last) + 1):
         ha1 = hashlib.md5(("%d:switchboard.local:pw%d" % (n, n)).encode()).hexdigest()

@@ -279,6 +279,7 @@ private slots:
         QCOMPARE(none->publish.profile.compat, sb::dialoginfo::PublishProfile::Compat::Rfc4235);
         QVERIFY(none->publish.profile.includeCallId && none->publish.profile.includeTags);
         QCOMPARE(none->publish.expires, 3600u);
+        QCOMPARE(none->publish.holdWhenBusy, 4u);
 
         const auto config = load(
             "[publish]\n"
@@ -290,7 +291,7 @@ private slots:
             "skip_caller = 205, *@other.example\nskip_callee = header:X-No-Blf\n"
             "caller_entity_when_skipped = sip:anonymous@switchboard.local\n"
             "callee_entity_when_skipped = sip:hidden@switchboard.local\n"
-            "display_names = off\nversion = zero\nexpires = 600\n");
+            "display_names = off\nversion = zero\nexpires = 600\nhold_when_busy = 0\n");
         QVERIFY2(config, qPrintable(config ? QString() : config.error().reason));
         // Every rule is applied: nothing to warn about.
         QVERIFY2(config->warnings.isEmpty(), qPrintable(config->warnings.join(QLatin1Char('\n'))));
@@ -320,6 +321,7 @@ private slots:
         QCOMPARE(p.profile.displayNames, Profile::DisplayNames::Off);
         QCOMPARE(p.profile.version, Profile::Version::Zero);
         QCOMPARE(p.expires, 600u);
+        QCOMPARE(p.holdWhenBusy, 0u);
     }
 
     void badPublishValues_data() {
@@ -340,6 +342,9 @@ private slots:
             << QStringLiteral("[publish] mark_header: is needed with which_calls = marked");
         QTest::newRow("expires") << QByteArray("[publish]\nexpires = 0\n")
                                  << QStringLiteral("[publish] expires:");
+        QTest::newRow("hold when busy")
+            << QByteArray("[publish]\nhold_when_busy = 61\n")
+            << QStringLiteral("[publish] hold_when_busy:");
     }
 
     void badPublishValues() {

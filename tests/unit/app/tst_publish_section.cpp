@@ -54,6 +54,7 @@ PublishConfig everythingChanged() {
     // ',' would split it into a list, unquoted.
     config.calleeEntityWhenSkipped = QStringLiteral("sip:odd,user@example.com");
     config.expires = 120;
+    config.holdWhenBusy = 9;
     return config;
 }
 
@@ -89,7 +90,7 @@ private slots:
         QVERIFY2(check.ok(), qPrintable(check.problems.join('\n')));
         for (const QString& warning : check.warnings)
             QVERIFY2(!warning.contains(QStringLiteral("unknown key")), qPrintable(warning));
-        QCOMPARE(publishKeys().size(), 22);
+        QCOMPARE(publishKeys().size(), 23);  // the 22 and hold_when_busy
         QCOMPARE(publishValues(PublishConfig{}).keys().size(), publishKeys().size());
         for (const QString& key : publishKeys())
             QVERIFY2(publishValues(PublishConfig{}).contains(key), qPrintable(key));
@@ -109,6 +110,7 @@ private slots:
         QCOMPARE(values.value("display_names"), QStringLiteral("identity"));
         QCOMPARE(values.value("version"), QStringLiteral("rising"));
         QCOMPARE(values.value("expires"), QStringLiteral("3600"));
+        QCOMPARE(values.value("hold_when_busy"), QStringLiteral("4"));
     }
 
     void everyKeyRoundTripsThroughTheConfiguration() {

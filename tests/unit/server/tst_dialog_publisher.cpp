@@ -588,6 +588,111 @@ private slots:
         QCOMPARE(w.events.back().kind, server::PublicationEvent::Kind::Failed);
         QCOMPARE(w.events.back().statusCode, 403);
     }
+    // Calls before presence (setHold): while the server's thread is busy, short calls
+    // cost it no PUBLISH, and calls that last still show their newest state.
+    void underLoadACallOverWithinTheHoldIsNeverPublished() {
+        World w;
+        base::Duration hold = 500ms;
+        w.publisher->setHold([&hold] { return hold; });
+        for (const DialogState state :
+             {DialogState::Trying, DialogState::Early, DialogState::Confirmed}) {
+            w.feed(side(1, Direction::Initiator, state, QStringLiteral("201")));
+            w.feed(side(1, Direction::Recipient, state, QStringLiteral("202")));
+            w.clock.advance(100ms);
+        }
+        w.feed(side(1, Direction::Initiator, DialogState::Terminated, QStringLiteral("201")));
+        w.feed(side(1, Direction::Recipient, DialogState::Terminated, QStringLiteral("202")));
+        w.clock.advance(10s);
+        QVERIFY(w.publishes().empty());
+        QCOMPARE(w.publisher->publicationCount(), std::size_t(0));
+        QCOMPARE(w.publisher->heldAwayCount(), quint64(2));
+        QCOMPARE(w.clock.pendingTimers(), std::size_t(0));  // nothing left behind
+    }
+
+    void underLoadACallThatLastsShowsItsNewestStateAfterTheHold() {
+        World w;
+        base::Duration hold = 500ms;
+        w.publisher->setHold([&hold] { return hold; });
+        w.feed(side(1, Direction::Initiator, DialogState::Trying, QStringLiteral("201")));
+        w.feed(side(1, Direction::Recipient, DialogState::Trying, QStringLiteral("202")));
+        w.clock.advance(200ms);
+        w.feed(side(1, Direction::Initiator, DialogState::Early, QStringLiteral("201")));
+        w.feed(side(1, Direction::Recipient, DialogState::Early, QStringLiteral("202")));
+        w.clock.advance(299ms);
+        QVERIFY(w.publishes().empty());
+        w.clock.advance(1ms);
+        // Both sides at once, each with the state it shows now: "trying" was never seen.
+        const std::vector<test::SentMessage> sent = w.publishes();
+        QCOMPARE(sent.size(), std::size_t(2));
+        QCOMPARE(sent[0].message.requestUri(), QByteArrayView("sip:201@switchboard.local"));
+        QCOMPARE(sent[1].message.requestUri(), QByteArrayView("sip:202@switchboard.local"));
+        for (const test::SentMessage& publish : sent) {
+            QCOMPARE(w.bodyOf(publish).dialogs.front().state, DialogState::Early);
+            QVERIFY(publish.message.header(HeaderId::SipIfMatch).isEmpty());
+        }
+        QCOMPARE(w.publisher->heldAwayCount(), quint64(0));
+        // The load has passed: the next call is published at once.
+        hold = 0ms;
+        w.feed(side(2, Direction::Initiator, DialogState::Trying, QStringLiteral("203")));
+        QCOMPARE(w.publishes().size(), std::size_t(3));
+    }
+
+    void underLoadLaterStatesGoOutOncePerHoldNewestOnly() {
+        World w;
+        base::Duration hold = 0ms;
+        w.publisher->setHold([&hold] { return hold; });
+        w.feed(side(1, Direction::Initiator, DialogState::Trying, QStringLiteral("201")));
+        QCOMPARE(w.publishes().size(), std::size_t(1));
+        w.ok(w.publishes().back(), 3600);
+        hold = 1s;
+        w.clock.advance(400ms);
+        w.feed(side(1, Direction::Initiator, DialogState::Early, QStringLiteral("201")));
+        w.clock.advance(100ms);
+        w.feed(side(1, Direction::Initiator, DialogState::Confirmed, QStringLiteral("201")));
+        w.clock.advance(499ms);
+        QCOMPARE(w.publishes().size(), std::size_t(1));
+        w.clock.advance(1ms);  // a hold after the last state went out
+        QCOMPARE(w.publishes().size(), std::size_t(2));
+        const test::SentMessage confirmed = w.publishes().back();
+        QCOMPARE(w.bodyOf(confirmed).dialogs.front().state, DialogState::Confirmed);
+        QCOMPARE(confirmed.message.header(HeaderId::SipIfMatch), QByteArrayView("e1"));
+        w.ok(confirmed, 3600);
+        // The end waits its turn too, and still goes out with its short expiry.
+        w.feed(side(1, Direction::Initiator, DialogState::Terminated, QStringLiteral("201")));
+        QCOMPARE(w.publishes().size(), std::size_t(2));
+        w.clock.advance(1s);
+        QCOMPARE(w.publishes().size(), std::size_t(3));
+        const test::SentMessage end = w.publishes().back();
+        QCOMPARE(w.bodyOf(end).dialogs.front().state, DialogState::Terminated);
+        QCOMPARE(end.message.expires(), std::optional<quint32>(10));
+        w.ok(end, 10);
+        w.clock.advance(10s);
+        QCOMPARE(w.publisher->publicationCount(), std::size_t(0));
+        QCOMPARE(w.clock.pendingTimers(), std::size_t(0));
+    }
+    void aCallOverBeforeItsFirstPublishLeftPublishesNothing() {
+        // A busy loop reads a whole short call at once: its states reach the publisher in
+        // one turn, before the first PUBLISH has left.
+        World w;
+        auto start = side(1, Direction::Initiator, DialogState::Trying, QStringLiteral("201"));
+        const sip::Message invite = World::inviteFor(start, {});
+        start.invite = &invite;
+        w.publisher->onSide(start);
+        QCOMPARE(w.publisher->publicationCount(), std::size_t(1));
+        w.publisher->onSide(side(1, Direction::Initiator, DialogState::Confirmed, QStringLiteral("201")));
+        w.publisher->onSide(side(1, Direction::Initiator, DialogState::Terminated, QStringLiteral("201")));
+        w.clock.advance(40s);
+        QVERIFY(w.publishes().empty());
+        QCOMPARE(w.publisher->publicationCount(), std::size_t(0));
+        QCOMPARE(w.publisher->heldAwayCount(), quint64(1));
+        QVERIFY(w.events.empty());
+        // Once a PUBLISH has left, the end is published as ever.
+        w.feed(side(2, Direction::Initiator, DialogState::Trying, QStringLiteral("201")));
+        w.feed(side(2, Direction::Initiator, DialogState::Terminated, QStringLiteral("201")));
+        w.ok(w.publishes().front(), 3600);
+        QCOMPARE(w.publishes().size(), std::size_t(2));
+        QCOMPARE(w.bodyOf(w.publishes().back()).dialogs.front().state, DialogState::Terminated);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestDialogPublisher)
