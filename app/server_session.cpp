@@ -361,8 +361,8 @@ Result<void> ServerSession::open() {
                 } else {
                     qCInfo(lcApp).noquote()
                         << QStringLiteral("server no longer busy: dialog states are published "
-                                          "at once (%1 call side(s) were over before their "
-                                          "turn and not published)")
+                                          "at once (%1 publication(s) of calls over before "
+                                          "their turn not sent)")
                                .arg(publisher->heldAwayCount() - heldBefore);
                 }
             });

@@ -107,9 +107,10 @@ struct DialogPublisher::Call {
     std::array<quint64, 2> appliedAt{~quint64(0), ~quint64(0)};
     // Taken up by restoreState() and not reported by the tracker yet (settleRestored()).
     bool awaitingTracker = false;
-    // Per side, whether its first state waits for the hold (holdFirst), or waited.
+    // Per side, whether its first state waits for the hold (holdFirst), and whether that
+    // is past (a publication was made, or the hold ran out): later states never wait so.
     std::array<bool, 2> holding{false, false};
-    std::array<bool, 2> heldOnce{false, false};
+    std::array<bool, 2> firstPast{false, false};
     base::TimerId holdTimer = base::kNoTimer;
 };
 
@@ -227,7 +228,9 @@ void DialogPublisher::onSide(const DialogTracker::CallSide& side) {
 void DialogPublisher::eraseCall(std::unordered_map<CallId, std::unique_ptr<Call>>::iterator call) {
     m_timers.cancel(call->second->holdTimer);
     // A side still waiting for its first PUBLISH ended before anyone saw it.
-    for (const bool holding : call->second->holding) m_heldAway += holding ? 1 : 0;
+    for (int side = 0; side < 2; ++side)
+        if (call->second->holding[std::size_t(side)])
+            m_heldAway += entitiesOf(*call->second, side).size();
     m_calls.erase(call);
 }
 
@@ -237,7 +240,7 @@ base::Duration DialogPublisher::currentHold() const {
 
 bool DialogPublisher::holdFirst(Call& call, int side) {
     const auto index = std::size_t(side);
-    if (call.heldOnce[index]) return false;
+    if (call.firstPast[index]) return false;
     if (call.holding[index]) return true;
     const base::Duration hold = currentHold();
     if (hold.count() == 0) return false;
@@ -258,9 +261,10 @@ void DialogPublisher::releaseHeld(CallId id) {
         const auto index = std::size_t(side);
         if (!call.holding[index]) continue;
         call.holding[index] = false;
-        call.heldOnce[index] = true;
+        call.firstPast[index] = true;
         // Its newest state, if it is not the end of a side nobody saw (apply skips that).
-        if (call.last[index]->state == DialogState::Terminated) ++m_heldAway;
+        if (call.last[index]->state == DialogState::Terminated)
+            m_heldAway += entitiesOf(call, side).size();
         apply(call, side, false);
     }
 }
@@ -368,8 +372,10 @@ void DialogPublisher::apply(Call& call, int side, bool force) {
             if (holdFirst(call, side)) continue;  // the thread is busy: it may be over first
             publication = create(key, dialog);
             if (!publication) continue;
-            publishedTo.append(entity);
+            call.firstPast[std::size_t(side)] = true;
         }
+        // (Also an entity that left publish_to and came back while its end was waiting.)
+        if (!publishedTo.contains(entity)) publishedTo.append(entity);
         if (!call.dialogId[std::size_t(side)].isEmpty())
             publication->dialogId = call.dialogId[std::size_t(side)];
         call.dialogId[std::size_t(side)] = publication->dialogId;
@@ -412,7 +418,7 @@ DialogPublisher::Publication* DialogPublisher::create(const Key& key, const Dial
 
 void DialogPublisher::send(Publication& publication, const DialogInfo& dialog, bool force,
                            bool paced) {
-    if (publication.ended) return;  // its end is published already
+    if (publication.ended || endIsWaiting(publication)) return;  // its end is final
     if (dialog.state == DialogState::Terminated && publication.client->sentNothing()) {
         // Over before its first PUBLISH left (a busy loop reads a whole short call at
         // once): nobody saw it, so there is no end to show.
@@ -448,8 +454,13 @@ void DialogPublisher::send(Publication& publication, const DialogInfo& dialog, b
     }
 }
 
+bool DialogPublisher::endIsWaiting(const Publication& publication) {
+    return publication.deferred && publication.deferred->state == DialogState::Terminated;
+}
+
 void DialogPublisher::end(Publication& publication) {
-    if (publication.ended || !publication.published) return;
+    // (An end waiting for the hold stays as it is, with its own event and code.)
+    if (publication.ended || !publication.published || endIsWaiting(publication)) return;
     DialogInfo dialog = *publication.published;
     dialog.state = DialogState::Terminated;
     dialog.stateEvent.clear();

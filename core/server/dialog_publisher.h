@@ -134,8 +134,8 @@ public:
     // states go out at most once per hold, the newest one. So short calls cost the
     // busy thread nothing to publish, and every call that lasts shows its newest state.
     void setHold(std::function<base::Duration()> hold) { m_hold = std::move(hold); }
-    // Sides never published because they ended before their first PUBLISH left (while
-    // it waited for the hold, or for its turn).
+    // Publications (one per side and entity) never sent because their side ended before
+    // their first PUBLISH left (while it waited for the hold, or for its turn).
     quint64 heldAwayCount() const { return m_heldAway; }
 
 private:
@@ -175,6 +175,8 @@ private:
     bool defer(Publication& publication, const dialoginfo::DialogInfo& dialog, bool force);
     void eraseCall(std::unordered_map<CallId, std::unique_ptr<Call>>::iterator call);
     void end(Publication& publication);
+    // Whether the publication's end waits for the hold: it is final, as a sent one.
+    static bool endIsWaiting(const Publication& publication);
     void report(const Publication& publication, PublicationEvent::Kind kind, int statusCode,
                 QString reason);
     void forgetLater(Publication& publication, base::Duration after);

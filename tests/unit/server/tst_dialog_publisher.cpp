@@ -693,6 +693,83 @@ private slots:
         QCOMPARE(w.publishes().size(), std::size_t(2));
         QCOMPARE(w.bodyOf(w.publishes().back()).dialogs.front().state, DialogState::Terminated);
     }
+    void anEndWaitingForTheHoldIsFinal() {
+        World w;
+        base::Duration hold = 0ms;
+        w.publisher->setHold([&hold] { return hold; });
+        const QString a = QStringLiteral("sip:201@presence-a.example");
+        const QString b = QStringLiteral("sip:desk@presence-a.example");
+        w.publisher->setDirectoryEntry(QStringLiteral("201"), {{}, {a, b}});
+        w.feed(side(1, Direction::Initiator, DialogState::Early, QStringLiteral("201")));
+        QCOMPARE(w.publishes().size(), std::size_t(2));
+        w.ok(w.publishes()[0], 3600);
+        w.ok(w.publishes()[1], 3600);
+        hold = 1s;
+        // b leaves publish_to (its end waits for the hold), then comes back meanwhile.
+        w.publisher->setDirectoryEntry(QStringLiteral("201"), {{}, {a}});
+        w.publisher->setDirectoryEntry(QStringLiteral("201"), {{}, {a, b}});
+        w.feed(side(1, Direction::Initiator, DialogState::Confirmed, QStringLiteral("201")));
+        w.clock.advance(1s);
+        std::map<QByteArray, DialogState> latest;
+        for (std::size_t i = 2; i < w.publishes().size(); ++i)
+            latest[w.publishes()[i].message.requestUri().toByteArray()] =
+                w.bodyOf(w.publishes()[i]).dialogs.front().state;
+        QCOMPARE(latest.at(a.toUtf8()), DialogState::Confirmed);
+        QCOMPARE(latest.at(b.toUtf8()), DialogState::Terminated);  // not overtaken
+        QCOMPARE(w.publishes().size(), std::size_t(4));
+    }
+
+    void anEndAfterAFailedFirstPublishIsStillSent() {
+        World w;
+        w.feed(side(1, Direction::Initiator, DialogState::Trying, QStringLiteral("201")));
+        const test::SentMessage first = w.publishes().front();
+        w.feed(side(1, Direction::Initiator, DialogState::Terminated, QStringLiteral("201")));
+        QVERIFY(w.transport.answer(first, sip::makeResponse(first.message, 503, {}, "esc")));
+        // The server may hold something of a PUBLISH that left: the end goes out with the
+        // retry.
+        w.clock.advance(10min);
+        const std::vector<test::SentMessage> sent = w.publishes();
+        QVERIFY(sent.size() >= 2);  // unanswered retries, until the end's bound
+        for (std::size_t i = 1; i < sent.size(); ++i)
+            QCOMPARE(w.bodyOf(sent[i]).dialogs.front().state, DialogState::Terminated);
+        QCOMPARE(w.publisher->heldAwayCount(), quint64(0));
+    }
+
+    void heldAwayCountsEachEntityOfASideOnce() {
+        World w;
+        base::Duration hold = 500ms;
+        w.publisher->setHold([&hold] { return hold; });
+        w.publisher->setDirectoryEntry(
+            QStringLiteral("201"),
+            {{}, {QStringLiteral("sip:201@presence-a.example"), QStringLiteral("sip:201@b.example")}});
+        w.feed(side(1, Direction::Initiator, DialogState::Trying, QStringLiteral("201")));
+        w.feed(side(1, Direction::Initiator, DialogState::Terminated, QStringLiteral("201")));
+        w.feed(side(1, Direction::Recipient, DialogState::Terminated, QStringLiteral("202")));
+        w.clock.advance(1s);
+        QVERIFY(w.publishes().empty());
+        QCOMPARE(w.publisher->heldAwayCount(), quint64(2));
+        // A side still live when its hold runs out goes to each of its entities once.
+        w.feed(side(2, Direction::Initiator, DialogState::Early, QStringLiteral("201")));
+        w.clock.advance(500ms);
+        QCOMPARE(w.publishes().size(), std::size_t(2));
+        QCOMPARE(w.publisher->heldAwayCount(), quint64(2));
+    }
+
+    void destroyingThePublisherLeavesNoTimer() {
+        World w;
+        base::Duration hold = 0ms;
+        w.publisher->setHold([&hold] { return hold; });
+        w.feed(side(1, Direction::Initiator, DialogState::Trying, QStringLiteral("201")));
+        w.ok(w.publishes().back(), 3600);
+        hold = 20s;
+        w.feed(side(1, Direction::Initiator, DialogState::Early, QStringLiteral("201")));  // deferred
+        w.feed(side(2, Direction::Initiator, DialogState::Early, QStringLiteral("203")));  // held
+        w.clock.advance(6s);  // the first PUBLISH's transaction is done
+        QCOMPARE(w.publishes().size(), std::size_t(1));
+        QVERIFY(w.clock.pendingTimers() > 0);
+        w.publisher.reset();
+        QCOMPARE(w.clock.pendingTimers(), std::size_t(0));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestDialogPublisher)
