@@ -150,7 +150,7 @@ struct Config {
 
 // Limits of the keys, shared with the documentation and the tests.
 constexpr quint32 kMinExpires = 1;
-constexpr quint32 kMaxExpires = 604800;  // one week
+constexpr quint32 kMaxExpires = 604800;   // one week
 constexpr quint32 kMaxHoldWhenBusy = 60;  // seconds
 constexpr int kMinTimerMs = 10;
 constexpr int kMaxTimerMs = 600000;

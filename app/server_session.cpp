@@ -350,22 +350,24 @@ Result<void> ServerSession::open() {
                 std::make_unique<base::LoadPacer>(core->timers, base::threadCpuTime, pacing);
             base::LoadPacer* pacer = core->pacer.get();
             publisher->setHold([pacer] { return pacer->hold(); });
-            pacer->setListener([publisher, heldBefore = quint64(0)](base::Duration hold,
-                                                                     double busy) mutable {
-                if (hold.count() > 0) {
-                    heldBefore = publisher->heldAwayCount();
-                    qCInfo(lcApp).noquote()
-                        << QStringLiteral("server busy (%1 %): dialog states wait before they "
-                                          "are published, calls first")
-                               .arg(qRound(busy * 100));
-                } else {
-                    qCInfo(lcApp).noquote()
-                        << QStringLiteral("server no longer busy: dialog states are published "
-                                          "at once (%1 publication(s) of calls over before "
-                                          "their turn not sent)")
-                               .arg(publisher->heldAwayCount() - heldBefore);
-                }
-            });
+            pacer->setListener(
+                [publisher, heldBefore = quint64(0)](base::Duration hold, double busy) mutable {
+                    if (hold.count() > 0) {
+                        heldBefore = publisher->heldAwayCount();
+                        qCInfo(lcApp).noquote()
+                            << QStringLiteral(
+                                   "server busy (%1 %): dialog states wait before they "
+                                   "are published, calls first")
+                                   .arg(qRound(busy * 100));
+                    } else {
+                        qCInfo(lcApp).noquote()
+                            << QStringLiteral(
+                                   "server no longer busy: dialog states are published "
+                                   "at once (%1 publication(s) of calls over before "
+                                   "their turn not sent)")
+                                   .arg(publisher->heldAwayCount() - heldBefore);
+                    }
+                });
         }
         // What the presence server holds survives a restart: taken up now, saved when
         // it changes (at most once a second) and when the session ends.

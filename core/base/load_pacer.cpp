@@ -9,8 +9,8 @@ namespace sb::base {
 std::chrono::microseconds threadCpuTime() {
     timespec now{};
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) != 0) return std::chrono::microseconds(0);
-    return std::chrono::seconds(now.tv_sec) +
-           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::nanoseconds(now.tv_nsec));
+    return std::chrono::seconds(now.tv_sec) + std::chrono::duration_cast<std::chrono::microseconds>(
+                                                  std::chrono::nanoseconds(now.tv_nsec));
 }
 
 LoadPacer::LoadPacer(TimerQueue& timers, CpuClock cpu, Options options)
@@ -22,14 +22,17 @@ LoadPacer::LoadPacer(TimerQueue& timers, CpuClock cpu, Options options)
     m_timer = m_timers.start(m_options.period, [this] { sample(); });
 }
 
-LoadPacer::~LoadPacer() { m_timers.cancel(m_timer); }
+LoadPacer::~LoadPacer() {
+    m_timers.cancel(m_timer);
+}
 
 void LoadPacer::sample() {
     const TimePoint wall = m_timers.now();
     const std::chrono::microseconds cpu = m_cpu();
     const auto wallSpent = std::chrono::duration_cast<std::chrono::microseconds>(wall - m_lastWall);
     if (wallSpent.count() > 0)
-        m_busy = std::clamp(double((cpu - m_lastCpu).count()) / double(wallSpent.count()), 0.0, 1.0);
+        m_busy =
+            std::clamp(double((cpu - m_lastCpu).count()) / double(wallSpent.count()), 0.0, 1.0);
     m_lastWall = wall;
     m_lastCpu = cpu;
 
@@ -38,7 +41,8 @@ void LoadPacer::sample() {
         // One busy sample may be a burst (start-up, a directory reload): two in a row
         // are load.
         if (++m_busySamples >= 2)
-            m_hold = m_hold.count() == 0 ? m_options.firstHold : std::min(m_hold * 2, m_options.maxHold);
+            m_hold =
+                m_hold.count() == 0 ? m_options.firstHold : std::min(m_hold * 2, m_options.maxHold);
     } else {
         m_busySamples = 0;
         if (m_busy < m_options.idleBelow && m_hold.count() != 0) {

@@ -174,7 +174,8 @@ DialogPublisher::~DialogPublisher() {
         m_timers.cancel(publication->forgetTimer);
         m_timers.cancel(publication->deferTimer);
     }
-    for (auto& [id, call] : m_calls) m_timers.cancel(call->holdTimer);
+    for (auto& [id, call] : m_calls)
+        m_timers.cancel(call->holdTimer);
 }
 
 void DialogPublisher::onSide(const DialogTracker::CallSide& side) {

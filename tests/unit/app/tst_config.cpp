@@ -342,9 +342,8 @@ private slots:
             << QStringLiteral("[publish] mark_header: is needed with which_calls = marked");
         QTest::newRow("expires") << QByteArray("[publish]\nexpires = 0\n")
                                  << QStringLiteral("[publish] expires:");
-        QTest::newRow("hold when busy")
-            << QByteArray("[publish]\nhold_when_busy = 61\n")
-            << QStringLiteral("[publish] hold_when_busy:");
+        QTest::newRow("hold when busy") << QByteArray("[publish]\nhold_when_busy = 61\n")
+                                        << QStringLiteral("[publish] hold_when_busy:");
     }
 
     void badPublishValues() {

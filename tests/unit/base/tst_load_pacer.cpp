@@ -101,7 +101,8 @@ void TestLoadPacer::betweenTheMarksTheHoldStays() {
 void TestLoadPacer::idleHalvesTheHoldThenEndsIt() {
     FakeThread thread;
     LoadPacer pacer(thread.clock, thread.cpuClock());
-    for (int i = 0; i < 4; ++i) thread.period(1.0);
+    for (int i = 0; i < 4; ++i)
+        thread.period(1.0);
     QCOMPARE(pacer.hold(), 1s);
     thread.period(0.3);
     QCOMPARE(pacer.hold(), 500ms);
@@ -118,8 +119,10 @@ void TestLoadPacer::listenerHearsStartAndEnd() {
     LoadPacer pacer(thread.clock, thread.cpuClock());
     std::vector<Duration> heard;
     pacer.setListener([&](Duration hold, double) { heard.push_back(hold); });
-    for (int i = 0; i < 5; ++i) thread.period(1.0);  // starts, then only grows
-    for (int i = 0; i < 6; ++i) thread.period(0.1);  // shrinks, then ends
+    for (int i = 0; i < 5; ++i)
+        thread.period(1.0);  // starts, then only grows
+    for (int i = 0; i < 6; ++i)
+        thread.period(0.1);  // shrinks, then ends
     QCOMPARE(heard, (std::vector<Duration>{250ms, 0ms}));
 }
 
@@ -138,7 +141,8 @@ void TestLoadPacer::threadCpuTimeCountsThisThreadsWork() {
     const std::chrono::microseconds before = threadCpuTime();
     QVERIFY(before.count() > 0);
     volatile quint64 sum = 0;
-    for (quint64 i = 0; i < 50'000'000; ++i) sum = sum + i;
+    for (quint64 i = 0; i < 50'000'000; ++i)
+        sum = sum + i;
     QVERIFY(threadCpuTime() > before);
 }
 

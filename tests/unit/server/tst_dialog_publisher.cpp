@@ -679,8 +679,10 @@ private slots:
         start.invite = &invite;
         w.publisher->onSide(start);
         QCOMPARE(w.publisher->publicationCount(), std::size_t(1));
-        w.publisher->onSide(side(1, Direction::Initiator, DialogState::Confirmed, QStringLiteral("201")));
-        w.publisher->onSide(side(1, Direction::Initiator, DialogState::Terminated, QStringLiteral("201")));
+        w.publisher->onSide(
+            side(1, Direction::Initiator, DialogState::Confirmed, QStringLiteral("201")));
+        w.publisher->onSide(
+            side(1, Direction::Initiator, DialogState::Terminated, QStringLiteral("201")));
         w.clock.advance(40s);
         QVERIFY(w.publishes().empty());
         QCOMPARE(w.publisher->publicationCount(), std::size_t(0));
@@ -741,7 +743,8 @@ private slots:
         w.publisher->setHold([&hold] { return hold; });
         w.publisher->setDirectoryEntry(
             QStringLiteral("201"),
-            {{}, {QStringLiteral("sip:201@presence-a.example"), QStringLiteral("sip:201@b.example")}});
+            {{},
+             {QStringLiteral("sip:201@presence-a.example"), QStringLiteral("sip:201@b.example")}});
         w.feed(side(1, Direction::Initiator, DialogState::Trying, QStringLiteral("201")));
         w.feed(side(1, Direction::Initiator, DialogState::Terminated, QStringLiteral("201")));
         w.feed(side(1, Direction::Recipient, DialogState::Terminated, QStringLiteral("202")));
@@ -762,7 +765,8 @@ private slots:
         w.feed(side(1, Direction::Initiator, DialogState::Trying, QStringLiteral("201")));
         w.ok(w.publishes().back(), 3600);
         hold = 20s;
-        w.feed(side(1, Direction::Initiator, DialogState::Early, QStringLiteral("201")));  // deferred
+        w.feed(
+            side(1, Direction::Initiator, DialogState::Early, QStringLiteral("201")));  // deferred
         w.feed(side(2, Direction::Initiator, DialogState::Early, QStringLiteral("203")));  // held
         w.clock.advance(6s);  // the first PUBLISH's transaction is done
         QCOMPARE(w.publishes().size(), std::size_t(1));
