@@ -193,11 +193,15 @@ private:
     QString proxy() const { return QStringLiteral("127.0.0.1:%1").arg(m_port); }
     QString presenceServer() const { return QStringLiteral("127.0.0.1:%1").arg(m_presence.port()); }
 
+    // hold_when_busy = 0: these tests check every state of every call at the presence
+    // server. On a busy CI machine the Debug build's thread passes the busy mark during
+    // noStaleStateUnderLoad, and the hold then rightly leaves short calls unpublished
+    // (792 of 1000 ends in one run); the hold has unit tests and the publish bench.
     QString ini() const {
         return QStringLiteral(
                    "[sip]\nlisten = udp:127.0.0.1:%1, tcp:127.0.0.1:%1\n"
                    "[server]\ndomain = %2\n"
-                   "[publish]\nenabled = true\nserver = 127.0.0.1:%3\n")
+                   "[publish]\nenabled = true\nserver = 127.0.0.1:%3\nhold_when_busy = 0\n")
             .arg(m_port)
             .arg(kDomain)
             .arg(m_presence.port());
