@@ -24,7 +24,17 @@ struct FakeThread {
         cpu += std::chrono::microseconds(qint64(busy * 250'000));
         clock.advance(250ms);
     }
+    // The pacer's hold after each of the periods at `loads`.
+    std::vector<Duration> holdsAfter(const LoadPacer& pacer, std::initializer_list<double> loads) {
+        std::vector<Duration> holds;
+        for (const double busy : loads) {
+            period(busy);
+            holds.push_back(pacer.hold());
+        }
+        return holds;
+    }
 };
+using Holds = std::vector<Duration>;
 }  // namespace
 
 class TestLoadPacer : public QObject {
@@ -54,26 +64,15 @@ void TestLoadPacer::idleThreadNeverHolds() {
 void TestLoadPacer::oneBusySampleIsABurst() {
     FakeThread thread;
     LoadPacer pacer(thread.clock, thread.cpuClock());
-    thread.period(1.0);  // start-up, say
-    QCOMPARE(pacer.busy(), 1.0);
-    QCOMPARE(pacer.hold(), 0ms);
-    thread.period(0.2);
-    thread.period(0.95);
-    QCOMPARE(pacer.hold(), 0ms);  // not two in a row
-    thread.period(0.9);
-    QCOMPARE(pacer.hold(), 250ms);
+    // Start-up, say; then busy again but not twice in a row; then twice.
+    QCOMPARE(thread.holdsAfter(pacer, {1.0, 0.2, 0.95, 0.9}), (Holds{0ms, 0ms, 0ms, 250ms}));
 }
 
 void TestLoadPacer::holdDoublesUpToItsMaximum() {
     FakeThread thread;
     LoadPacer pacer(thread.clock, thread.cpuClock());
-    thread.period(1.0);
-    std::vector<Duration> holds;
-    for (int i = 0; i < 7; ++i) {
-        thread.period(1.0);
-        holds.push_back(pacer.hold());
-    }
-    QCOMPARE(holds, (std::vector<Duration>{250ms, 500ms, 1s, 2s, 4s, 4s, 4s}));
+    QCOMPARE(thread.holdsAfter(pacer, {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0}),
+             (Holds{0ms, 250ms, 500ms, 1s, 2s, 4s, 4s, 4s}));
     // A thread that spends more CPU than wall time (a late sample) counts as fully busy.
     thread.cpu += 10s;
     thread.clock.advance(250ms);
@@ -83,35 +82,18 @@ void TestLoadPacer::holdDoublesUpToItsMaximum() {
 void TestLoadPacer::betweenTheMarksTheHoldStays() {
     FakeThread thread;
     LoadPacer pacer(thread.clock, thread.cpuClock());
-    thread.period(0.9);
-    thread.period(0.9);
-    thread.period(0.9);
-    QCOMPARE(pacer.hold(), 500ms);
-    // Holding sheds load: the thread lands between the marks, and the hold keeps.
-    for (int i = 0; i < 10; ++i) {
-        thread.period(0.7);
-        QCOMPARE(pacer.hold(), 500ms);
-    }
-    thread.period(0.85);  // busy again, but a single sample: the count starts over
-    QCOMPARE(pacer.hold(), 500ms);
-    thread.period(0.85);
-    QCOMPARE(pacer.hold(), 1s);
+    QCOMPARE(thread.holdsAfter(pacer, {0.9, 0.9, 0.9}), (Holds{0ms, 250ms, 500ms}));
+    // Holding sheds load: the thread lands between the marks, and the hold keeps. Busy
+    // again, a single sample is not enough: the count starts over.
+    QCOMPARE(thread.holdsAfter(pacer, {0.7, 0.7, 0.7, 0.7, 0.85, 0.85}),
+             (Holds{500ms, 500ms, 500ms, 500ms, 500ms, 1s}));
 }
 
 void TestLoadPacer::idleHalvesTheHoldThenEndsIt() {
     FakeThread thread;
     LoadPacer pacer(thread.clock, thread.cpuClock());
-    for (int i = 0; i < 4; ++i)
-        thread.period(1.0);
-    QCOMPARE(pacer.hold(), 1s);
-    thread.period(0.3);
-    QCOMPARE(pacer.hold(), 500ms);
-    thread.period(0.3);
-    QCOMPARE(pacer.hold(), 250ms);
-    thread.period(0.3);
-    QCOMPARE(pacer.hold(), 0ms);
-    thread.period(0.3);
-    QCOMPARE(pacer.hold(), 0ms);
+    QCOMPARE(thread.holdsAfter(pacer, {1.0, 1.0, 1.0, 1.0, 0.3, 0.3, 0.3, 0.3}),
+             (Holds{0ms, 250ms, 500ms, 1s, 500ms, 250ms, 0ms, 0ms}));
 }
 
 void TestLoadPacer::listenerHearsStartAndEnd() {
